@@ -1,0 +1,28 @@
+// Small text helpers shared by the layers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace moebench {
+
+// 24153690112 -> "24,153,690,112".
+std::string with_thousands(int64_t value);
+// 24153690112 -> "24.15B"; 1536 -> "1.54K".
+std::string human_count(double value);
+// 3.2e9 bytes -> "2.98 GiB".
+std::string human_bytes(double bytes);
+// Splits on a single character; keeps empty fields.
+std::vector<std::string> split(std::string_view text, char sep);
+// Parses "1,2,3" into integers; throws InputError naming `what` on a bad entry.
+std::vector<int64_t> parse_int_list(std::string_view text, const std::string& what);
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+// The candidate closest to `name` (empty when nothing is reasonably close).
+std::string closest_match(std::string_view name, const std::vector<std::string>& candidates);
+// Number of Unicode code points in UTF-8 text (invalid bytes count one each).
+size_t utf8_length(std::string_view text);
+
+}  // namespace moebench

@@ -1,0 +1,73 @@
+#include "tests/testing/test_env.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace moebench::testing {
+
+fs::path shared_dir() {
+  for (const char* var : {"MOEBENCH_SHARED", "MOEBENCH_DEFAULT_SHARED"}) {
+    const char* value = std::getenv(var);
+    if (value && *value && fs::is_directory(fs::path(value) / "reference")) return value;
+  }
+  return {};
+}
+
+ScratchDir::ScratchDir() {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / ("moebench-test-" + std::to_string(rd()) + std::to_string(getpid()));
+  fs::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+static std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult run_moebench(const std::vector<std::string>& args) {
+  const char* bin = std::getenv("MOEBENCH_BIN");
+  if (!bin) throw std::runtime_error("MOEBENCH_BIN not set (run the tests through ctest)");
+  ScratchDir io;
+  fs::path out_path = io.path() / "out", err_path = io.path() / "err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> argv{const_cast<char*>(bin)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+void write_text(const fs::path& path, const std::string& content) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+}  // namespace moebench::testing

@@ -1,0 +1,44 @@
+// Helpers shared by all test executables: where the reference data lives, how
+// to run the CLI, scratch directories.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace moebench::testing {
+
+// $MOEBENCH_SHARED, else the ../shared beside the checkout; empty path when absent.
+std::filesystem::path shared_dir();
+
+// Skips the current test loudly when ../shared is absent.
+#define MOEBENCH_REQUIRE_SHARED()                                                      \
+  do {                                                                                 \
+    if (::moebench::testing::shared_dir().empty())                                     \
+      GTEST_SKIP() << "SKIPPED: shared reference data not found (set MOEBENCH_SHARED)"; \
+  } while (0)
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs the built `moebench` binary with `args` (no shell involved).
+CommandResult run_moebench(const std::vector<std::string>& args);
+
+// Writes `content` to `path`, creating parent directories.
+void write_text(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace moebench::testing
