@@ -105,4 +105,36 @@ size_t utf8_length(std::string_view text) {
   return n;
 }
 
+size_t utf8_char_length(std::string_view t) {
+  if (t.empty()) return 0;
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(t[i]); };
+  const unsigned char c = b(0);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || n > t.size()) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return 0;
+  }
+  if (n == 2 && c < 0xC2) return 0;                                      // overlong
+  if (n == 3 && c == 0xE0 && b(1) < 0xA0) return 0;                      // overlong
+  if (n == 3 && c == 0xED && b(1) >= 0xA0) return 0;                     // surrogate
+  if (n == 4 && ((c == 0xF0 && b(1) < 0x90) || c > 0xF4 || (c == 0xF4 && b(1) >= 0x90))) return 0;
+  return n;
+}
+
+std::string sanitize_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    size_t n = utf8_char_length(text);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      n = 1;
+    } else {
+      out.append(text.substr(0, n));
+    }
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
 }  // namespace moebench

@@ -24,5 +24,11 @@ size_t edit_distance(std::string_view a, std::string_view b);
 std::string closest_match(std::string_view name, const std::vector<std::string>& candidates);
 // Number of Unicode code points in UTF-8 text (invalid bytes count one each).
 size_t utf8_length(std::string_view text);
+// Length of the well-formed UTF-8 character at the start of `text`, or 0 when
+// it is not one (bad lead byte, truncated, overlong, surrogate, > U+10FFFF).
+size_t utf8_char_length(std::string_view text);
+// `text` with every byte that does not start a well-formed UTF-8 character
+// replaced by U+FFFD, so model output can always be written as JSON.
+std::string sanitize_utf8(std::string_view text);
 
 }  // namespace moebench

@@ -1,0 +1,110 @@
+#include "harness/model/language_model.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+
+#include "harness/io/tensor_store.h"
+#include "harness/model/language_model_impl.h"
+#include "harness/util/error.h"
+
+namespace moebench::model {
+
+TensorPlacement parse_placement(const LoadOptions& options, const io::ModelConfig& config) {
+  TensorPlacement p;
+  const std::string& dev = options.device;
+  if (dev == "cpu") {
+    p.device = at::kCPU;
+  } else if (dev == "cuda" || dev.rfind("cuda:", 0) == 0) {
+    if (!at::hasCUDA()) {
+      fail_input("--device", "'{}' requested but this build or machine has no CUDA", dev);
+    }
+    try {
+      p.device = at::Device(dev);
+    } catch (const std::exception&) {
+      fail_input("--device", "expected cpu, cuda or cuda:N, got '{}'", dev);
+    }
+  } else {
+    fail_input("--device", "expected cpu, cuda or cuda:N, got '{}'", dev);
+  }
+  std::string dtype = options.dtype == "auto"
+                          ? (config.torch_dtype.empty() ? "float32" : config.torch_dtype)
+                          : options.dtype;
+  if (dtype == "float32" || dtype == "fp32" || dtype == "f32") {
+    p.dtype = at::kFloat;
+  } else if (dtype == "bfloat16" || dtype == "bf16") {
+    p.dtype = at::kBFloat16;
+  } else if (dtype == "float16" || dtype == "fp16" || dtype == "half") {
+    p.dtype = at::kHalf;
+  } else {
+    fail_input("--dtype", "expected float32, bfloat16, float16 or auto, got '{}'", dtype);
+  }
+  return p;
+}
+
+ForwardBatch make_batch(const std::vector<const std::vector<int32_t>*>& rows,
+                        std::vector<int64_t> row_request, int32_t pad_id) {
+  const int64_t B = static_cast<int64_t>(rows.size());
+  int64_t T = 0;
+  for (const auto* r : rows) T = std::max<int64_t>(T, static_cast<int64_t>(r->size()));
+  at::Tensor ids = at::full({B, T}, pad_id, at::kLong);
+  at::Tensor valid = at::zeros({B, T}, at::kBool);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto valid_a = valid.accessor<bool, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    for (size_t t = 0; t < rows[b]->size(); ++t) {
+      ids_a[b][t] = (*rows[b])[t];
+      valid_a[b][t] = true;
+    }
+  }
+  return {ids, at::zeros({B}, at::kLong), valid, std::move(row_request)};
+}
+
+TransformerRuntime::TransformerRuntime(std::shared_ptr<const ModelWeights> weights,
+                                       std::shared_ptr<const io::Tokenizer> tokenizer)
+    : transformer_(std::move(weights)), tokenizer_(std::move(tokenizer)) {}
+
+void TransformerRuntime::check_ids(const std::vector<int32_t>& ids, const std::string& what) const {
+  const int64_t vocab = config().vocab_size;
+  for (int32_t id : ids) {
+    if (id < 0 || id >= vocab) {
+      fail_input(what, "token id {} is outside the vocabulary [0, {})", id, vocab);
+    }
+  }
+}
+
+std::shared_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& model_dir,
+                                                   const LoadOptions& options) {
+  io::ModelConfig config = io::ModelConfig::load(model_dir);
+  TensorPlacement placement = parse_placement(options, config);
+  if (options.threads > 0) at::set_num_threads(options.threads);
+  auto tokenizer = io::Tokenizer::load(model_dir);
+  auto store = io::TensorStore::open(model_dir);
+  auto weights = load_model_weights(config, store, placement);
+  return std::make_shared<LanguageModel>(
+      std::make_unique<TransformerRuntime>(std::move(weights), std::move(tokenizer)));
+}
+
+LanguageModel::LanguageModel(std::unique_ptr<TransformerRuntime> runtime)
+    : runtime_(std::move(runtime)) {}
+LanguageModel::~LanguageModel() = default;
+
+const io::ModelConfig& LanguageModel::config() const { return runtime_->config(); }
+const io::Tokenizer& LanguageModel::tokenizer() const { return runtime_->tokenizer(); }
+int64_t LanguageModel::max_length() const { return config().max_position_embeddings; }
+
+std::vector<std::vector<float>> LanguageModel::logits(const std::vector<int32_t>& ids,
+                                                      RoutingSink* routing) const {
+  if (ids.empty()) fail_input("--ids", "expected at least one token id");
+  runtime_->check_ids(ids, "--ids");
+  c10::InferenceMode guard;
+  ForwardBatch batch = make_batch({&ids}, {0}, 0);
+  at::Tensor hidden = runtime_->transformer().forward(batch, nullptr, {routing, nullptr});
+  at::Tensor logits = runtime_->transformer().logits(hidden[0]).to(at::kCPU).contiguous();
+  std::vector<std::vector<float>> out(ids.size());
+  const float* data = logits.data_ptr<float>();
+  const int64_t V = logits.size(1);
+  for (size_t t = 0; t < ids.size(); ++t) out[t].assign(data + t * V, data + (t + 1) * V);
+  return out;
+}
+
+}  // namespace moebench::model

@@ -1,0 +1,92 @@
+// The library API the evaluation layers use: a loaded model that scores and
+// generates token sequences (lm-evaluation-harness's three request types).
+// No torch in this header: callers see plain C++ types only.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/io/model_config.h"
+#include "harness/io/tokenizer.h"
+#include "harness/model/router_tap.h"
+
+namespace moebench::model {
+
+struct LoadOptions {
+  std::string device = "cpu";   // "cpu", "cuda", "cuda:N"
+  std::string dtype = "float32";  // "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16)
+  int threads = 0;              // CPU intra-op threads; 0 keeps libtorch's default
+};
+
+struct LoglikelihoodRequest {
+  std::vector<int32_t> context;       // at least one token (usually starts with BOS)
+  std::vector<int32_t> continuation;  // at least one token
+};
+
+struct LoglikelihoodResult {
+  double logprob = 0;                 // sum of the continuation's token log-probabilities
+  bool is_greedy = false;             // every continuation token is the argmax
+  std::vector<float> token_logprobs;  // one per continuation token
+};
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;
+  int max_new_tokens = 256;
+  std::vector<std::string> stop;      // stop sequences (the text is cut before them)
+};
+
+struct GenerationResult {
+  std::vector<int32_t> tokens;        // generated ids (up to and excluding a stop or EOS)
+  std::string text;                   // decoded, cut at the first stop sequence
+  std::string stop_reason;            // "eos" | "stop" | "length"
+};
+
+class TransformerRuntime;  // defined in language_model_impl.h
+
+class LanguageModel {
+ public:
+  // Loads a Llama / Mistral / Mixtral directory (config.json, safetensors,
+  // tokenizer.model). Throws InputError for bad files or options.
+  static std::shared_ptr<LanguageModel> load(const std::filesystem::path& model_dir,
+                                             const LoadOptions& options = {});
+  explicit LanguageModel(std::unique_ptr<TransformerRuntime> runtime);
+  ~LanguageModel();
+
+  const io::ModelConfig& config() const;
+  const io::Tokenizer& tokenizer() const;
+  int64_t max_length() const;  // max_position_embeddings
+
+  // Batched scoring; results in request order. Sequences longer than
+  // max_length() are cut from the left of the context (as lm-eval does).
+  std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
+                                                 int batch_size = 16,
+                                                 RoutingSink* routing = nullptr) const;
+  // Total log-probability of each token sequence (no BOS in `tokens`), scored
+  // in disjoint windows of max_length() with BOS as the first context, as
+  // lm-eval's loglikelihood_rolling.
+  std::vector<double> loglikelihood_rolling(const std::vector<std::vector<int32_t>>& tokens,
+                                            int batch_size = 16,
+                                            RoutingSink* routing = nullptr) const;
+  // Greedy decoding with a KV cache, batched; stops at EOS, a stop sequence
+  // or max_new_tokens.
+  std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests,
+                                         int batch_size = 16,
+                                         RoutingSink* routing = nullptr) const;
+  // Logits [ids.size()][vocab] of one sequence (for comparisons with other engines).
+  std::vector<std::vector<float>> logits(const std::vector<int32_t>& ids,
+                                         RoutingSink* routing = nullptr) const;
+
+  TransformerRuntime& runtime() const { return *runtime_; }
+
+ private:
+  std::unique_ptr<TransformerRuntime> runtime_;
+};
+
+// lm-eval's pair encoding: trailing whitespace of the context moves to the
+// continuation; the continuation's ids are the tail of encode(context + continuation).
+LoglikelihoodRequest encode_pair(const io::Tokenizer& tokenizer, const std::string& context,
+                                 const std::string& continuation);
+
+}  // namespace moebench::model

@@ -1,0 +1,158 @@
+// LanguageModel::loglikelihood and loglikelihood_rolling: scoring without a KV cache.
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "harness/model/language_model.h"
+#include "harness/model/language_model_impl.h"
+#include "harness/util/error.h"
+
+namespace moebench::model {
+namespace {
+
+// One request as the model sees it: input ids and how many trailing input
+// positions predict continuation tokens.
+struct ScoringRow {
+  std::vector<int32_t> input;    // (context + continuation)[-(max_len+1):][:-1]
+  std::vector<int32_t> targets;  // the continuation tokens that are scored
+};
+
+ScoringRow to_row(const LoglikelihoodRequest& r, int64_t max_len) {
+  std::vector<int32_t> all = r.context;
+  all.insert(all.end(), r.continuation.begin(), r.continuation.end());
+  const size_t keep = std::min<size_t>(all.size(), static_cast<size_t>(max_len) + 1);
+  ScoringRow row;
+  row.input.assign(all.end() - keep, all.end() - 1);
+  const size_t n_targets = std::min(r.continuation.size(), row.input.size());
+  row.targets.assign(r.continuation.end() - n_targets, r.continuation.end());
+  return row;
+}
+
+}  // namespace
+
+std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
+    const std::vector<LoglikelihoodRequest>& requests, int batch_size,
+    RoutingSink* routing) const {
+  if (batch_size < 1) fail_input("--batch-size", "expected a positive integer, got {}", batch_size);
+  std::vector<ScoringRow> rows;
+  rows.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    const std::string what = "loglikelihood request " + std::to_string(i);
+    if (r.context.empty()) fail_input(what, "the context is empty (it needs at least BOS)");
+    if (r.continuation.empty()) fail_input(what, "the continuation is empty");
+    runtime_->check_ids(r.context, what + " context");
+    runtime_->check_ids(r.continuation, what + " continuation");
+    rows.push_back(to_row(r, max_length()));
+  }
+  // Longest first: similar lengths share a batch, and out-of-memory shows at once.
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return rows[a].input.size() > rows[b].input.size();
+  });
+
+  c10::InferenceMode guard;
+  const auto& model = runtime_->transformer();
+  std::vector<LoglikelihoodResult> results(requests.size());
+  for (size_t begin = 0; begin < order.size(); begin += batch_size) {
+    const size_t end = std::min(order.size(), begin + batch_size);
+    std::vector<const std::vector<int32_t>*> inputs;
+    std::vector<int64_t> row_request;
+    std::vector<int64_t> flat_positions, targets;
+    for (size_t j = begin; j < end; ++j) {
+      const ScoringRow& row = rows[order[j]];
+      inputs.push_back(&row.input);
+      row_request.push_back(static_cast<int64_t>(order[j]));
+    }
+    ForwardBatch batch = make_batch(inputs, row_request, 0);
+    const int64_t T = batch.ids.size(1);
+    for (size_t j = begin; j < end; ++j) {
+      const ScoringRow& row = rows[order[j]];
+      const int64_t first = static_cast<int64_t>(row.input.size() - row.targets.size());
+      for (size_t t = 0; t < row.targets.size(); ++t) {
+        flat_positions.push_back(static_cast<int64_t>(j - begin) * T + first + t);
+        targets.push_back(row.targets[t]);
+      }
+    }
+    at::Tensor hidden = model.forward(batch, nullptr, {routing, nullptr});
+    const auto device = hidden.device();
+    at::Tensor picked = hidden.reshape({-1, hidden.size(-1)})
+                            .index_select(0, at::tensor(flat_positions).to(device));
+    at::Tensor logprobs = at::log_softmax(model.logits(picked), -1);  // fp32 [M, V]
+    at::Tensor target_t = at::tensor(targets).to(device);
+    at::Tensor token_lp = logprobs.gather(1, target_t.unsqueeze(1)).squeeze(1).to(at::kCPU);
+    at::Tensor greedy = (logprobs.argmax(-1) == target_t).to(at::kCPU);
+    const float* lp = token_lp.data_ptr<float>();
+    const bool* g = greedy.data_ptr<bool>();
+    size_t k = 0;
+    for (size_t j = begin; j < end; ++j) {
+      LoglikelihoodResult& res = results[order[j]];
+      res.is_greedy = true;
+      for (size_t t = 0; t < rows[order[j]].targets.size(); ++t, ++k) {
+        res.token_logprobs.push_back(lp[k]);
+        res.logprob += lp[k];
+        res.is_greedy = res.is_greedy && g[k];
+      }
+    }
+  }
+  return results;
+}
+
+std::vector<double> LanguageModel::loglikelihood_rolling(
+    const std::vector<std::vector<int32_t>>& tokens, int batch_size, RoutingSink* routing) const {
+  const int32_t bos = tokenizer().bos_id() >= 0 ? tokenizer().bos_id() : tokenizer().eos_id();
+  const size_t max_len = static_cast<size_t>(max_length());
+  // lm-eval's rolling windows: the first predicts tokens[0:L) from [BOS] +
+  // tokens[0:L-1); each later one predicts the next (up to) L tokens with the
+  // preceding tokens as context, made disjoint so no token is scored twice.
+  std::vector<LoglikelihoodRequest> windows;
+  std::vector<size_t> owner;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const auto& toks = tokens[i];
+    size_t predicted = 0;
+    while (predicted < toks.size()) {
+      const size_t n = std::min(max_len, toks.size() - predicted);
+      const size_t end = predicted + n;
+      LoglikelihoodRequest w;
+      if (predicted == 0) {
+        w.context = {bos};
+      } else {
+        const size_t ctx_begin = end > max_len + 1 ? end - max_len - 1 : 0;
+        w.context.assign(toks.begin() + ctx_begin, toks.begin() + predicted);
+      }
+      w.continuation.assign(toks.begin() + predicted, toks.begin() + end);
+      windows.push_back(std::move(w));
+      owner.push_back(i);
+      predicted = end;
+    }
+  }
+  std::vector<double> totals(tokens.size(), 0.0);
+  auto scored = loglikelihood(windows, batch_size, routing);
+  for (size_t w = 0; w < windows.size(); ++w) totals[owner[w]] += scored[w].logprob;
+  return totals;
+}
+
+LoglikelihoodRequest encode_pair(const io::Tokenizer& tokenizer, const std::string& context,
+                                 const std::string& continuation) {
+  std::string ctx = context, cont = continuation;
+  const size_t kept = ctx.find_last_not_of(" \t\n\r\f\v");
+  const size_t cut = kept == std::string::npos ? 0 : kept + 1;
+  cont = ctx.substr(cut) + cont;
+  ctx.resize(cut);
+  std::vector<int32_t> whole = tokenizer.encode(ctx + cont);
+  std::vector<int32_t> ctx_ids = tokenizer.encode(ctx);
+  LoglikelihoodRequest r;
+  if (ctx.empty()) {
+    // lm-eval scores an empty context against the end-of-text token.
+    r.context = {tokenizer.bos_id() >= 0 ? tokenizer.bos_id() : tokenizer.eos_id()};
+    r.continuation = tokenizer.encode(cont, /*add_special_tokens=*/false);
+    return r;
+  }
+  r.context = ctx_ids;
+  r.continuation.assign(whole.begin() + std::min(ctx_ids.size(), whole.size()), whole.end());
+  return r;
+}
+
+}  // namespace moebench::model

@@ -1,0 +1,205 @@
+#include "harness/model/transformer.h"
+
+#include <cmath>
+
+#include "harness/model/torch_compat.h"
+#include "harness/util/error.h"
+
+namespace moebench::model {
+
+using at::indexing::Slice;
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  // hidden.float() * rsqrt(hidden.pow(2).mean(-1) + eps), cast back, times weight
+  at::Tensor xf = x.to(at::kFloat);
+  at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * normed.to(x.scalar_type());
+}
+
+at::Tensor rope_inverse_frequencies(const io::ModelConfig& c) {
+  // inv_freq = 1 / theta^(2i / head_dim), in fp32 as transformers computes it
+  const int64_t D = c.head_dim;
+  at::Tensor exponents = at::arange(0, D, 2, at::kLong).to(at::kFloat) / static_cast<double>(D);
+  at::Tensor inv_freq = 1.0 / at::pow(c.rope_theta, exponents);
+  const auto& s = c.rope_scaling;
+  if (s.type == io::RopeScaling::Type::Linear) return inv_freq / s.factor;
+  if (s.type == io::RopeScaling::Type::Llama3) {
+    // Long wavelengths are slowed by `factor`, short ones kept, the band between
+    // interpolated smoothly (transformers' _compute_llama3_parameters).
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    const double low_wavelen = old_len / s.low_freq_factor;
+    const double high_wavelen = old_len / s.high_freq_factor;
+    at::Tensor wavelen = 2 * M_PI / inv_freq;
+    at::Tensor scaled = at::where(wavelen > low_wavelen, inv_freq / s.factor, inv_freq);
+    at::Tensor smooth = (old_len / wavelen - s.low_freq_factor) /
+                        (s.high_freq_factor - s.low_freq_factor);
+    at::Tensor smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled;
+    at::Tensor medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+    return at::where(medium, smoothed, scaled);
+  }
+  return inv_freq;
+}
+
+namespace {
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  // cat(-x2, x1) over the last dimension (transformers' rotate_half)
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+at::Tensor swiglu(const at::Tensor& x, const ExpertWeights& e) {
+  // down(silu(gate(x)) * up(x))
+  return at::linear(at::silu(at::linear(x, e.gate)) * at::linear(x, e.up), e.down);
+}
+
+// Host copies of what every routing event of one forward pass shares.
+struct RoutingContext {
+  at::Tensor positions, valid;  // [B*T] int64 / uint8 on CPU
+};
+
+}  // namespace
+
+KVCache KVCache::allocate(const ModelWeights& w, int64_t batch, int64_t capacity) {
+  KVCache cache;
+  cache.capacity = capacity;
+  const auto& c = w.config;
+  auto options = w.embed.options();
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    cache.k.push_back(at::zeros({batch, c.num_kv_heads, capacity, c.head_dim}, options));
+    cache.v.push_back(at::zeros({batch, c.num_kv_heads, capacity, c.head_dim}, options));
+  }
+  return cache;
+}
+
+void KVCache::keep_rows(const at::Tensor& rows) {
+  for (auto& t : k) t = t.index_select(0, rows.to(t.device()));
+  for (auto& t : v) t = t.index_select(0, rows.to(t.device()));
+}
+
+Transformer::Transformer(std::shared_ptr<const ModelWeights> weights)
+    : w_(std::move(weights)),
+      inv_freq_(rope_inverse_frequencies(w_->config).to(w_->embed.device())) {}
+
+at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
+                                const ForwardTaps& taps) const {
+  const auto& c = w_->config;
+  const int64_t B = batch.ids.size(0), T = batch.ids.size(1);
+  const auto device = w_->embed.device();
+  const at::Tensor ids = batch.ids.to(device);
+  const at::Tensor positions = batch.start.to(device).unsqueeze(1) + at::arange(T, ids.options());
+
+  // Keys are identified by absolute position: query p sees keys at positions <= p
+  // (and > p - sliding_window). With a cache, stale slots beyond p stay invisible.
+  at::Tensor key_pos, key_ok;
+  int64_t key_len = T;
+  if (cache) {
+    key_len = batch.start.max().item<int64_t>() + T;
+    if (key_len > cache->capacity) {
+      throw std::runtime_error("KV cache too small: need " + std::to_string(key_len) +
+                               " slots, have " + std::to_string(cache->capacity));
+    }
+    key_pos = at::arange(key_len, ids.options()).unsqueeze(0).expand({B, key_len});
+    key_ok = at::ones({B, key_len}, ids.options().dtype(at::kBool));
+  } else {
+    key_pos = positions;
+    key_ok = batch.valid.to(device);
+  }
+  at::Tensor keep = key_pos.unsqueeze(1) <= positions.unsqueeze(2);  // [B, T, S]
+  if (c.sliding_window) keep &= key_pos.unsqueeze(1) > positions.unsqueeze(2) - *c.sliding_window;
+  keep = (keep & key_ok.unsqueeze(1)).unsqueeze(1);                    // [B, 1, T, S]
+
+  // RoPE tables: cos/sin of cat(freqs, freqs), computed in fp32, cast to the model dtype.
+  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  const auto dtype = w_->embed.scalar_type();
+  at::Tensor cos = emb.cos().to(dtype).unsqueeze(1), sin = emb.sin().to(dtype).unsqueeze(1);
+
+  at::Tensor h = at::embedding(w_->embed, ids);  // [B, T, H]
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& layer = w_->layers[l];
+    if (taps.layer_inputs) taps.layer_inputs->push_back(h);
+    h = h + attention(layer, l, rms_norm(h, layer.input_norm, c.rms_norm_eps), cos, sin, keep,
+                      batch, cache, key_len);
+    at::Tensor x = rms_norm(h, layer.post_norm, c.rms_norm_eps);
+    h = h + (layer.router.defined() ? moe(layer, l, x, batch, taps.routing)
+                                    : swiglu(x, layer.experts[0]));
+  }
+  return rms_norm(h, w_->final_norm, c.rms_norm_eps);
+}
+
+at::Tensor Transformer::logits(const at::Tensor& hidden) const {
+  return at::linear(hidden, w_->lm_head).to(at::kFloat);
+}
+
+at::Tensor Transformer::attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
+                                  const at::Tensor& cos, const at::Tensor& sin,
+                                  const at::Tensor& keep, const ForwardBatch& batch,
+                                  KVCache* cache, int64_t key_len) const {
+  const auto& c = w_->config;
+  const int64_t B = x.size(0), T = x.size(1), D = c.head_dim;
+  at::Tensor q = at::linear(x, layer.q).view({B, T, c.num_heads, D}).transpose(1, 2);
+  at::Tensor k = at::linear(x, layer.k).view({B, T, c.num_kv_heads, D}).transpose(1, 2);
+  at::Tensor v = at::linear(x, layer.v).view({B, T, c.num_kv_heads, D}).transpose(1, 2);
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  if (cache) {
+    // slots[b, t] = start[b] + t; index_put_ yields [B, T, KV, D] for these indices.
+    at::Tensor rows = at::arange(B, batch.start.options()).unsqueeze(1).to(x.device());
+    at::Tensor slots = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options())).to(x.device());
+    cache->k[index].index_put_({rows, Slice(), slots}, k.transpose(1, 2));
+    cache->v[index].index_put_({rows, Slice(), slots}, v.transpose(1, 2));
+    k = cache->k[index].narrow(2, 0, key_len);
+    v = cache->v[index].narrow(2, 0, key_len);
+  }
+  at::Tensor out = compat::grouped_attention(q, k, v, keep, 1.0 / std::sqrt(double(D)));
+  return at::linear(out.transpose(1, 2).reshape({B, T, c.num_heads * D}), layer.o);
+}
+
+at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::Tensor& x,
+                            const ForwardBatch& batch, RoutingSink* sink) const {
+  const auto& c = w_->config;
+  const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
+  at::Tensor tokens = x.reshape({B * T, H});
+  // softmax over all experts in fp32, top-k, renormalise the k weights
+  at::Tensor probs = at::softmax(at::linear(tokens, layer.router), -1, at::kFloat);
+  auto [top_w, top_i] = probs.topk(c.experts_per_token, -1);
+  top_w = top_w / top_w.sum(-1, /*keepdim=*/true);
+
+  if (sink) {
+    at::Tensor ids_cpu = top_i.to(at::kCPU, at::kInt).contiguous();
+    at::Tensor w_cpu = top_w.to(at::kCPU).contiguous();
+    at::Tensor probs_cpu;
+    if (sink->wants_probabilities()) probs_cpu = probs.to(at::kCPU).contiguous();
+    at::Tensor pos = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options()))
+                         .to(at::kCPU).reshape({-1}).contiguous();
+    at::Tensor valid = batch.valid.to(at::kCPU, at::kByte).reshape({-1}).contiguous();
+    RoutingEvent event;
+    event.layer = static_cast<int>(index);
+    event.batch = B;
+    event.seq = T;
+    event.top_k = c.experts_per_token;
+    event.num_experts = c.num_experts;
+    event.expert_ids = ids_cpu.data_ptr<int32_t>();
+    event.weights = w_cpu.data_ptr<float>();
+    event.probabilities = probs_cpu.defined() ? probs_cpu.data_ptr<float>() : nullptr;
+    event.positions = pos.data_ptr<int64_t>();
+    event.valid = valid.data_ptr<uint8_t>();
+    event.row_request = batch.row_request.empty() ? nullptr : batch.row_request.data();
+    sink->on_routing(event);
+  }
+
+  at::Tensor weights = top_w.to(x.scalar_type());
+  at::Tensor out = at::zeros_like(tokens);
+  for (int64_t e = 0; e < c.num_experts; ++e) {
+    at::Tensor hit = (top_i == e).nonzero();  // [M, 2]: (token, slot)
+    if (hit.size(0) == 0) continue;
+    at::Tensor tok = hit.select(1, 0), slot = hit.select(1, 1);
+    at::Tensor y = swiglu(tokens.index_select(0, tok), layer.experts[e]) *
+                   weights.index({tok, slot}).unsqueeze(1);
+    out.index_add_(0, tok, y);
+  }
+  return out.view({B, T, H});
+}
+
+}  // namespace moebench::model

@@ -1,0 +1,72 @@
+// The decoder-only transformer shared by Llama, Mistral and Mixtral: one block
+// type that uses a sparse MoE MLP when the layer has a router, else a dense
+// SwiGLU MLP. Stateless: the KV cache is passed in by the caller.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <vector>
+
+#include "harness/model/model_weights.h"
+#include "harness/model/router_tap.h"
+
+namespace moebench::model {
+
+// Keys and values of every layer, indexed by absolute position ("slot").
+struct KVCache {
+  std::vector<at::Tensor> k, v;  // per layer [B, KV, capacity, D]
+  int64_t capacity = 0;
+
+  static KVCache allocate(const ModelWeights& w, int64_t batch, int64_t capacity);
+  // Keeps only the given batch rows (e.g. when generations finish).
+  void keep_rows(const at::Tensor& rows);
+};
+
+// One forward pass over a right-padded [B, T] block.
+struct ForwardBatch {
+  at::Tensor ids;    // [B, T] int64
+  at::Tensor start;  // [B] int64: absolute position of ids[:, 0]
+  at::Tensor valid;  // [B, T] bool: real tokens (false for padding)
+  std::vector<int64_t> row_request;  // [B] caller's ids, reported to the router tap
+};
+
+// Optional observers of a forward pass.
+struct ForwardTaps {
+  RoutingSink* routing = nullptr;
+  // When set, receives the residual stream entering each layer ([B, T, H],
+  // layer 0 = embeddings), as transformers' output_hidden_states[0..L-1].
+  std::vector<at::Tensor>* layer_inputs = nullptr;
+};
+
+class Transformer {
+ public:
+  explicit Transformer(std::shared_ptr<const ModelWeights> weights);
+
+  // Final-normed hidden states [B, T, H]. With a cache, keys/values of this
+  // block are written at slots start..start+T-1 and attention reads all slots
+  // up to each query's position; without one, only this block is attended.
+  at::Tensor forward(const ForwardBatch& batch, KVCache* cache, const ForwardTaps& taps = {}) const;
+  // Next-token logits in fp32 for hidden states [..., H].
+  at::Tensor logits(const at::Tensor& hidden) const;
+
+  const ModelWeights& weights() const { return *w_; }
+  const io::ModelConfig& config() const { return w_->config; }
+
+ private:
+  at::Tensor attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
+                       const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& keep,
+                       const ForwardBatch& batch, KVCache* cache, int64_t key_len) const;
+  at::Tensor moe(const LayerWeights& layer, int64_t index, const at::Tensor& x,
+                 const ForwardBatch& batch, RoutingSink* sink) const;
+
+  std::shared_ptr<const ModelWeights> w_;
+  at::Tensor inv_freq_;  // [D/2] fp32, RoPE frequencies after rope_scaling
+};
+
+// x * rsqrt(mean(x^2) + eps) computed in fp32, times weight (transformers' RMSNorm).
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// RoPE inverse frequencies for a config, including linear and llama3 scaling.
+at::Tensor rope_inverse_frequencies(const io::ModelConfig& config);
+
+}  // namespace moebench::model
