@@ -1,0 +1,142 @@
+// Batched scoring and generation give what one sequence at a time gives, and
+// the KV cache agrees with full recomputation.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "harness/model/language_model.h"
+#include "tests/model/tiny_fixture.h"
+
+namespace moebench::model {
+namespace {
+
+std::shared_ptr<LanguageModel> tiny_mixtral() {
+  static auto lm = LanguageModel::load(testing::tiny_model_dir({}, "mixtral"));
+  return lm;
+}
+
+std::vector<int32_t> random_ids(std::mt19937& rng, int n, int vocab) {
+  std::uniform_int_distribution<int> id(3, vocab - 1);
+  std::vector<int32_t> out{1};  // BOS
+  for (int i = 1; i < n; ++i) out.push_back(id(rng));
+  return out;
+}
+
+std::vector<LoglikelihoodRequest> mixed_length_pairs(int count, int vocab) {
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> ctx_len(1, 60), cont_len(1, 8);
+  std::vector<LoglikelihoodRequest> pairs;
+  for (int i = 0; i < count; ++i) {
+    auto cont = random_ids(rng, cont_len(rng) + 1, vocab);
+    cont.erase(cont.begin());
+    if (cont.empty()) cont.push_back(7);
+    pairs.push_back({random_ids(rng, ctx_len(rng), vocab), cont});
+  }
+  // A few continuations that are the model's own greedy choice, so that
+  // identical greedy flags are not trivially all false.
+  auto lm = tiny_mixtral();
+  for (int i = 0; i < 4; ++i) {
+    auto gen = lm->generate({{pairs[i].context, 3, {}}}, 1)[0];
+    if (!gen.tokens.empty()) pairs[i].continuation = gen.tokens;
+  }
+  return pairs;
+}
+
+TEST(Batching, ScoresDoNotDependOnBatchComposition) {
+  auto lm = tiny_mixtral();
+  auto pairs = mixed_length_pairs(32, static_cast<int>(lm->config().vocab_size));
+  auto one = lm->loglikelihood(pairs, 1);
+  auto all = lm->loglikelihood(pairs, 32);
+  auto ragged = lm->loglikelihood(pairs, 7);
+  int greedy = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    EXPECT_NEAR(one[i].logprob, all[i].logprob, 1e-4) << "pair " << i;
+    EXPECT_NEAR(one[i].logprob, ragged[i].logprob, 1e-4) << "pair " << i;
+    EXPECT_EQ(one[i].is_greedy, all[i].is_greedy) << "pair " << i;
+    EXPECT_EQ(one[i].is_greedy, ragged[i].is_greedy) << "pair " << i;
+    greedy += one[i].is_greedy;
+  }
+  EXPECT_GE(greedy, 4);
+}
+
+TEST(Batching, LoglikelihoodEqualsLogSoftmaxOfLogits) {
+  auto lm = tiny_mixtral();
+  LoglikelihoodRequest r{{1, 40, 41, 42}, {43, 44}};
+  auto res = lm->loglikelihood({r}, 1)[0];
+  auto logits = lm->logits({1, 40, 41, 42, 43});
+  double expected = 0;
+  for (int t : {3, 4}) {
+    const auto& row = logits[t];
+    double mx = *std::max_element(row.begin(), row.end()), sum = 0;
+    for (float v : row) sum += std::exp(v - mx);
+    expected += row[r.continuation[t - 3]] - mx - std::log(sum);
+  }
+  EXPECT_NEAR(res.logprob, expected, 1e-5);
+  ASSERT_EQ(res.token_logprobs.size(), 2u);
+}
+
+TEST(Batching, GenerationMatchesRecomputationAndBatchSize) {
+  auto lm = tiny_mixtral();
+  std::mt19937 rng(7);
+  std::vector<GenerationRequest> requests;
+  for (int n : {3, 17, 1, 9, 30, 5, 12, 2}) {
+    requests.push_back({random_ids(rng, n, static_cast<int>(lm->config().vocab_size)), 12, {}});
+  }
+  auto one = lm->generate(requests, 1);
+  auto batched = lm->generate(requests, 8);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(one[i].tokens, batched[i].tokens) << "request " << i;
+    // Without a cache: the argmax after prompt + generated[:t] is generated[t].
+    std::vector<int32_t> seq = requests[i].prompt;
+    seq.insert(seq.end(), one[i].tokens.begin(), one[i].tokens.end());
+    auto logits = lm->logits(seq);
+    for (size_t t = 0; t < one[i].tokens.size(); ++t) {
+      const auto& row = logits[requests[i].prompt.size() - 1 + t];
+      int32_t argmax = static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
+      EXPECT_EQ(argmax, one[i].tokens[t]) << "request " << i << " step " << t;
+    }
+  }
+}
+
+TEST(Batching, StopSequencesCutTheText) {
+  auto lm = tiny_mixtral();
+  auto free_run = lm->generate({{{1, 50}, 20, {}}}, 1)[0];
+  ASSERT_GE(free_run.text.size(), 3u);
+  std::string stop = free_run.text.substr(free_run.text.size() / 2, 2);
+  auto stopped = lm->generate({{{1, 50}, 20, {stop}}}, 1)[0];
+  EXPECT_EQ(stopped.stop_reason, "stop");
+  EXPECT_EQ(stopped.text, free_run.text.substr(0, free_run.text.find(stop)));
+}
+
+TEST(Batching, RollingLoglikelihoodIsBosThenEveryToken) {
+  auto lm = tiny_mixtral();
+  std::vector<int32_t> toks{40, 41, 42, 43, 44, 45};
+  double rolling = lm->loglikelihood_rolling({toks}, 4)[0];
+  double direct = lm->loglikelihood({{{1}, toks}}, 1)[0].logprob;
+  EXPECT_NEAR(rolling, direct, 1e-5);
+}
+
+TEST(Batching, RollingWindowsCoverLongTextsOnce) {
+  TinyModelSpec spec;
+  spec.max_position_embeddings = 16;
+  auto lm = LanguageModel::load(testing::tiny_model_dir(spec, "mixtral-ctx16"));
+  std::mt19937 rng(3);
+  auto toks = random_ids(rng, 41, 400);
+  toks.erase(toks.begin());  // 40 tokens, no BOS
+  // Windows: [BOS]+t[0:15) → t[0:16); t[15:31) → t[16:32); t[23:39) → t[32:40).
+  double expected = lm->loglikelihood({{{1}, {toks.begin(), toks.begin() + 16}}}, 1)[0].logprob;
+  expected += lm->loglikelihood({{{toks.begin(), toks.begin() + 16}, {toks.begin() + 16, toks.begin() + 32}}}, 1)[0].logprob;
+  expected += lm->loglikelihood({{{toks.begin() + 16, toks.begin() + 32}, {toks.begin() + 32, toks.end()}}}, 1)[0].logprob;
+  EXPECT_NEAR(lm->loglikelihood_rolling({toks}, 2)[0], expected, 1e-4);
+}
+
+TEST(Batching, V5LayoutComputesTheSameModel) {
+  TinyModelSpec v5;
+  v5.layout = "v5";
+  auto a = tiny_mixtral()->logits({1, 5, 9, 200, 17});
+  auto b = LanguageModel::load(testing::tiny_model_dir(v5, "mixtral-v5"))->logits({1, 5, 9, 200, 17});
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace moebench::model
