@@ -24,7 +24,7 @@ std::vector<std::string> probe_texts() {
       "", " ", "  ", "\t", "\n\n", "Hello world", " Hello world", "Hello  World ",
       "Once upon a time, there was a little dog named Max.", "F\xC3\xBChrer",
       "\xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80 emoji", "def f(x):\n    return x**2  # sq",
-      "[INST] What is 12 + 7? [/INST]", "\xE2\x96\x81already escaped", "bad \xFF\xFE utf8 \xC3",
+      "[INST] What is 12 + 7? [/INST]", "\xE2\x96\x81" "already escaped", "bad \xFF\xFE utf8 \xC3",
       "1234567890 3.14159 -42", "<s> </s> <unk> <0x41>"};
   std::mt19937 rng(11);
   const std::vector<std::string> alphabet = {

@@ -23,6 +23,8 @@ struct LogitsCase {
   double atol;
 };
 
+void PrintTo(const LogitsCase& c, std::ostream* os) { *os << c.model << "/" << c.sequence; }
+
 class ReferenceLogits : public ::testing::TestWithParam<LogitsCase> {};
 
 TEST_P(ReferenceLogits, MatchesLlamaCppAtEveryPosition) {
