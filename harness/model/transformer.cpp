@@ -107,7 +107,12 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
   }
   at::Tensor keep = key_pos.unsqueeze(1) <= positions.unsqueeze(2);  // [B, T, S]
   if (c.sliding_window) keep &= key_pos.unsqueeze(1) > positions.unsqueeze(2) - *c.sliding_window;
-  keep = (keep & key_ok.unsqueeze(1)).unsqueeze(1);                    // [B, 1, T, S]
+  keep &= key_ok.unsqueeze(1);
+  // Every query also sees its own slot, so a padding query (e.g. left padding)
+  // never has all keys masked: that would give NaN rows, and NaN values poison
+  // real rows through 0 * NaN in the attention product.
+  keep |= key_pos.unsqueeze(1) == positions.unsqueeze(2);
+  keep = keep.unsqueeze(1);                                             // [B, 1, T, S]
 
   // RoPE tables: cos/sin of cat(freqs, freqs), computed in fp32, cast to the model dtype.
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;

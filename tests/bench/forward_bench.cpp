@@ -2,6 +2,7 @@
 // scoring (one forward over 128 tokens per sequence) at batch 1 and 16, and
 // greedy decoding with the KV cache.
 //   build/tests/moebench_bench --benchmark_filter=Forward
+#include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -33,8 +34,8 @@ std::shared_ptr<LanguageModel> model_100m() {
     if (!fs::exists(dir / "config.json")) moebench::model::make_tiny_model(spec, dir, true);
     auto model = LanguageModel::load(dir);
     auto counts = moebench::io::count_parameters(model->config());
-    std::fprintf(stderr, "model: random Llama, %lld parameters, fp32, CPU\n",
-                 static_cast<long long>(counts.total));
+    std::fprintf(stderr, "model: random Llama, %lld parameters, fp32, CPU, %d threads\n",
+                 static_cast<long long>(counts.total), at::get_num_threads());
     return model;
   }();
   return lm;
