@@ -7,7 +7,7 @@
 
 #include "harness/model/language_model.h"
 #include "harness/util/error.h"
-#include "tests/model/tiny_fixture.h"
+#include "tests/testing/tiny_models.h"
 #include "tests/testing/test_env.h"
 
 namespace moebench::model {

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "harness/model/language_model.h"
-#include "tests/model/tiny_fixture.h"
+#include "tests/testing/tiny_models.h"
 
 namespace moebench::model {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/model/tiny_fixture.h"
+#include "tests/testing/tiny_models.h"
 
 #include <map>
 #include <memory>
