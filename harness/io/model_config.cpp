@@ -200,6 +200,14 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& where) {
     c.rope_scaling = parse_rope_scaling(*scaling, where, "rope_scaling", true);
 
   c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
+  // What the transformer implements: SwiGLU MLPs and bias-free projections.
+  const std::string act = f.string_or("hidden_act", "silu");
+  if (act != "silu")
+    fail_input(where, "field 'hidden_act': only \"silu\" (SwiGLU) is supported, got \"{}\"", act);
+  for (const char* key : {"attention_bias", "mlp_bias"}) {
+    if (f.boolean_or(key, false))
+      fail_input(where, "field '{}': projections with biases are not supported (got true)", key);
+  }
   if (arch.has_sliding_window && f.find("sliding_window"))
     c.sliding_window = f.positive_int("sliding_window");
   if (arch.is_moe) {

@@ -249,3 +249,30 @@ TEST(ModelConfig, LoadsReferenceModels) {
 
 }  // namespace
 }  // namespace moebench::io
+
+namespace moebench::io {
+namespace {
+
+TEST(ModelConfigUnsupported, ActivationsAndBiasesAreRefused) {
+  nlohmann::json base = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 64},
+                         {"intermediate_size", 128}, {"num_hidden_layers", 2},
+                         {"num_attention_heads", 4}, {"vocab_size", 300}};
+  for (auto [key, value, expected] :
+       std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"hidden_act", "gelu", "hidden_act"},
+           {"attention_bias", true, "attention_bias"},
+           {"mlp_bias", true, "mlp_bias"}}) {
+    nlohmann::json j = base;
+    j[key] = value;
+    try {
+      ModelConfig::from_json(j, "config.json");
+      ADD_FAILURE() << key << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(ModelConfig::from_json(base, "config.json"));
+}
+
+}  // namespace
+}  // namespace moebench::io

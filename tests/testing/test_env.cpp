@@ -14,11 +14,9 @@ namespace fs = std::filesystem;
 namespace moebench::testing {
 
 fs::path shared_dir() {
-  for (const char* var : {"MOEBENCH_SHARED", "MOEBENCH_DEFAULT_SHARED"}) {
-    const char* value = std::getenv(var);
-    if (value && *value && fs::is_directory(fs::path(value) / "reference")) return value;
-  }
-  return {};
+  const char* env = std::getenv("MOEBENCH_SHARED");
+  const std::string dir = env && *env ? env : MOEBENCH_DEFAULT_SHARED;
+  return fs::is_directory(fs::path(dir) / "reference") ? fs::path(dir) : fs::path();
 }
 
 ScratchDir::ScratchDir() {
@@ -40,8 +38,8 @@ static std::string slurp(const fs::path& p) {
 }
 
 CommandResult run_moebench(const std::vector<std::string>& args) {
-  const char* bin = std::getenv("MOEBENCH_BIN");
-  if (!bin) throw std::runtime_error("MOEBENCH_BIN not set (run the tests through ctest)");
+  const char* env = std::getenv("MOEBENCH_BIN");
+  const char* bin = env && *env ? env : MOEBENCH_DEFAULT_BIN;
   ScratchDir io;
   fs::path out_path = io.path() / "out", err_path = io.path() / "err";
   pid_t pid = fork();
