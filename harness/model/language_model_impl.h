@@ -34,4 +34,13 @@ TensorPlacement parse_placement(const LoadOptions& options, const io::ModelConfi
 ForwardBatch make_batch(const std::vector<const std::vector<int32_t>*>& rows,
                         std::vector<int64_t> row_request, int32_t pad_id);
 
+// Scores each group of requests that share one context (identical ids) with a
+// single forward pass over that context; results[i] receives request i.
+// REQUIRES: every member fits without truncation (context + continuation - 1
+// <= max_length) and has a non-empty continuation.
+void score_shared_contexts(const TransformerRuntime& runtime,
+                           const std::vector<LoglikelihoodRequest>& requests,
+                           const std::vector<std::vector<size_t>>& groups, int batch_size,
+                           RoutingSink* routing, std::vector<LoglikelihoodResult>* results);
+
 }  // namespace moebench::model

@@ -2,6 +2,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "harness/model/language_model.h"
@@ -46,16 +47,35 @@ std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
     runtime_->check_ids(r.continuation, what + " continuation");
     rows.push_back(to_row(r, max_length()));
   }
-  // Longest first: similar lengths share a batch, and out-of-memory shows at once.
-  std::vector<size_t> order(rows.size());
-  std::iota(order.begin(), order.end(), 0);
+  // Requests that share a context (multiple-choice) get one context pass.
+  std::map<std::vector<int32_t>, std::vector<size_t>> by_context;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    if (r.context.size() + r.continuation.size() - 1 <= static_cast<size_t>(max_length())) {
+      by_context[r.context].push_back(i);
+    }
+  }
+  std::vector<std::vector<size_t>> shared;
+  std::vector<bool> is_shared(requests.size(), false);
+  for (auto& [context, members] : by_context) {
+    if (members.size() < 2) continue;
+    for (size_t i : members) is_shared[i] = true;
+    shared.push_back(std::move(members));
+  }
+  std::vector<LoglikelihoodResult> results(requests.size());
+  score_shared_contexts(*runtime_, requests, shared, batch_size, routing, &results);
+
+  // The rest longest first: similar lengths share a batch, and out-of-memory shows at once.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (!is_shared[i]) order.push_back(i);
+  }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return rows[a].input.size() > rows[b].input.size();
   });
 
   c10::InferenceMode guard;
   const auto& model = runtime_->transformer();
-  std::vector<LoglikelihoodResult> results(requests.size());
   for (size_t begin = 0; begin < order.size(); begin += batch_size) {
     const size_t end = std::min(order.size(), begin + batch_size);
     std::vector<const std::vector<int32_t>*> inputs;
@@ -135,16 +155,16 @@ std::vector<double> LanguageModel::loglikelihood_rolling(
 }
 
 LoglikelihoodRequest encode_pair(const io::Tokenizer& tokenizer, const std::string& context,
-                                 const std::string& continuation) {
+                                 const std::string& continuation, bool add_special_tokens) {
   std::string ctx = context, cont = continuation;
   const size_t kept = ctx.find_last_not_of(" \t\n\r\f\v");
   const size_t cut = kept == std::string::npos ? 0 : kept + 1;
   cont = ctx.substr(cut) + cont;
   ctx.resize(cut);
-  std::vector<int32_t> whole = tokenizer.encode(ctx + cont);
-  std::vector<int32_t> ctx_ids = tokenizer.encode(ctx);
+  std::vector<int32_t> whole = tokenizer.encode(ctx + cont, add_special_tokens);
+  std::vector<int32_t> ctx_ids = tokenizer.encode(ctx, add_special_tokens);
   LoglikelihoodRequest r;
-  if (ctx.empty()) {
+  if (ctx.empty() || ctx_ids.empty()) {
     // lm-eval scores an empty context against the end-of-text token.
     r.context = {tokenizer.bos_id() >= 0 ? tokenizer.bos_id() : tokenizer.eos_id()};
     r.continuation = tokenizer.encode(cont, /*add_special_tokens=*/false);

@@ -140,3 +140,34 @@ TEST(Batching, V5LayoutComputesTheSameModel) {
 
 }  // namespace
 }  // namespace moebench::model
+
+namespace moebench::model {
+namespace {
+
+TEST(SharedContext, MultipleChoiceEqualsOneRequestAtATime) {
+  auto lm = tiny_mixtral();
+  std::mt19937 rng(9);
+  std::vector<LoglikelihoodRequest> requests;
+  for (int group = 0; group < 5; ++group) {
+    auto context = random_ids(rng, 5 + 9 * group, 512);
+    for (int choice = 0; choice < 4; ++choice) {
+      auto cont = random_ids(rng, 1 + (choice + group) % 5, 512);  // 0..4 tokens after BOS
+      cont[0] = 17 + choice;                                         // no BOS inside
+      requests.push_back({context, cont});
+    }
+  }
+  // The model's own greedy continuation as one choice, so greedy flags matter.
+  auto gen = lm->generate({{requests[0].context, 2, {}}}, 1)[0];
+  if (!gen.tokens.empty()) requests[1].continuation = gen.tokens;
+  auto together = lm->loglikelihood(requests, 3);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto alone = lm->loglikelihood({requests[i]}, 1)[0];
+    EXPECT_NEAR(together[i].logprob, alone.logprob, 1e-4) << "request " << i;
+    EXPECT_EQ(together[i].is_greedy, alone.is_greedy) << "request " << i;
+    ASSERT_EQ(together[i].token_logprobs.size(), alone.token_logprobs.size());
+  }
+  EXPECT_EQ(together[1].is_greedy, !gen.tokens.empty());
+}
+
+}  // namespace
+}  // namespace moebench::model
