@@ -14,6 +14,8 @@ void ModelFlags::add_to(CLI::App* command) {
   command->add_option("--dtype", options.dtype, "float32, bfloat16, float16 or auto (config's)")
       ->capture_default_str();
   command->add_option("--threads", options.threads, "CPU threads (0: libtorch default)");
+  command->add_option("--gates", options.gates_file,
+                      "Replace the routers with a `moebench gates` file (MoE models and recipes)");
 }
 
 }  // namespace moebench::cli
@@ -25,11 +27,16 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "moebench 0.1.0");
   moebench::cli::register_demo(app);
+  moebench::cli::register_eval(app);
   moebench::cli::register_inspect(app);
   moebench::cli::register_generate(app);
   moebench::cli::register_score(app);
   moebench::cli::register_logits(app);
   moebench::cli::register_make_tiny(app);
+  moebench::cli::register_merge(app);
+  moebench::cli::register_gates(app);
+  moebench::cli::register_db(app);
+  moebench::cli::install_recipe_loader();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

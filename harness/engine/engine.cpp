@@ -174,7 +174,11 @@ void Engine::run_generation(const std::vector<Request>& requests,
       std::vector<size_t> caller;
       for (size_t j = begin; j < end; ++j) {
         const Request& r = requests[order[j]];
-        chunk.push_back({prompts[order[j]], r.max_gen_toks, r.until});
+        // A generation budget as long as the context would leave no prompt:
+        // keep at least half the context for it (the prompt is cut from the left).
+        const int budget = static_cast<int>(std::min<int64_t>(
+            r.max_gen_toks, std::max<int64_t>(1, model_->max_length() / 2)));
+        chunk.push_back({prompts[order[j]], budget, r.until});
         caller.push_back(order[j]);
       }
       RemappedSink sink(routing, caller);

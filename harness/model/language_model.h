@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@ struct LoadOptions {
   std::string device = "cpu";   // "cpu", "cuda", "cuda:N"
   std::string dtype = "float32";  // "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16)
   int threads = 0;              // CPU intra-op threads; 0 keeps libtorch's default
+  // Router weights replacing every MoE layer's router: a safetensors file with
+  // model.layers.<l>.block_sparse_moe.gate.weight (or the v5 mlp.gate.weight)
+  // [experts, hidden] per layer, as `moebench gates` writes. Empty: the model's own.
+  std::string gates_file;
 };
 
 struct LoglikelihoodRequest {
@@ -48,7 +53,8 @@ class TransformerRuntime;  // defined in language_model_impl.h
 class LanguageModel {
  public:
   // Loads a Llama / Mistral / Mixtral directory (config.json, safetensors,
-  // tokenizer.model). Throws InputError for bad files or options.
+  // tokenizer.model), or a merge recipe (.yml / .yaml) through the installed
+  // RecipeLoader. Throws InputError for bad files or options.
   static std::shared_ptr<LanguageModel> load(const std::filesystem::path& model_dir,
                                              const LoadOptions& options = {});
   explicit LanguageModel(std::unique_ptr<TransformerRuntime> runtime);
@@ -57,6 +63,8 @@ class LanguageModel {
   const io::ModelConfig& config() const;
   const io::Tokenizer& tokenizer() const;
   int64_t max_length() const;  // max_position_embeddings
+  std::string device() const;  // "cpu", "cuda:0", ...
+  std::string dtype() const;   // "float32", "bfloat16", "float16"
 
   // Batched scoring; results in request order. Sequences longer than
   // max_length() are cut from the left of the context (as lm-eval does).
@@ -84,9 +92,18 @@ class LanguageModel {
   std::unique_ptr<TransformerRuntime> runtime_;
 };
 
+// Builds the model a merge recipe describes, in memory. The merge layer
+// provides it (merge::load_merged_model) and the CLI installs it at start-up,
+// because the model layer cannot call the layers below it.
+using RecipeLoader =
+    std::function<std::shared_ptr<LanguageModel>(const std::filesystem::path&, const LoadOptions&)>;
+void set_recipe_loader(RecipeLoader loader);
+
 // lm-eval's pair encoding: trailing whitespace of the context moves to the
 // continuation; the continuation's ids are the tail of encode(context + continuation).
+// `add_special_tokens` as in Tokenizer::encode (lm-eval passes false for causal
+// models unless add_bos_token is set); an empty context becomes [BOS].
 LoglikelihoodRequest encode_pair(const io::Tokenizer& tokenizer, const std::string& context,
-                                 const std::string& continuation);
+                                 const std::string& continuation, bool add_special_tokens = true);
 
 }  // namespace moebench::model

@@ -25,7 +25,9 @@ void score_shared_contexts(const TransformerRuntime& runtime,
     // 1. The contexts, once each, into a cache with room for the continuations.
     std::vector<const std::vector<int32_t>*> contexts;
     std::vector<int64_t> context_request, replicate, starts;
-    int64_t capacity = 0;
+    // Slots are absolute positions; a batch spans the longest context plus the
+    // longest continuation, which may belong to different rows.
+    int64_t longest_context = 0, longest_continuation = 0;
     for (size_t g = g0; g < g1; ++g) {
       const auto& ctx = requests[groups[g][0]].context;
       contexts.push_back(&ctx);
@@ -33,10 +35,12 @@ void score_shared_contexts(const TransformerRuntime& runtime,
       for (size_t r : groups[g]) {
         replicate.push_back(static_cast<int64_t>(g - g0));
         starts.push_back(static_cast<int64_t>(ctx.size()));
-        capacity = std::max<int64_t>(capacity, ctx.size() + requests[r].continuation.size());
+        longest_context = std::max<int64_t>(longest_context, ctx.size());
+        longest_continuation = std::max<int64_t>(longest_continuation, requests[r].continuation.size());
       }
     }
-    KVCache cache = KVCache::allocate(model.weights(), static_cast<int64_t>(contexts.size()), capacity);
+    KVCache cache = KVCache::allocate(model.weights(), static_cast<int64_t>(contexts.size()),
+                                      longest_context + longest_continuation);
     ForwardBatch prefill = make_batch(contexts, context_request, 0);
     at::Tensor hidden = model.forward(prefill, &cache, {routing, nullptr});
     std::vector<int64_t> last;

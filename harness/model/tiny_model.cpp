@@ -167,13 +167,25 @@ std::vector<std::vector<PlannedTensor>> plan_shards(const TinyModelSpec& s) {
   return shards;
 }
 
+// float32 -> bfloat16, round to nearest even (as torch's .to(torch.bfloat16));
+// the tiny models hold no NaN.
+uint16_t to_bfloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits += 0x7FFF + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
 // Writes one safetensors file, generating one tensor at a time.
 uint64_t write_shard(const TinyModelSpec& s, const std::vector<PlannedTensor>& tensors,
                      const fs::path& path) {
+  const bool bf16 = s.dtype == "bfloat16";
   std::vector<io::TensorSpec> specs;
-  for (const auto& t : tensors) specs.push_back({t.name, io::DType::F32, t.shape});
+  for (const auto& t : tensors)
+    specs.push_back({t.name, bf16 ? io::DType::BF16 : io::DType::F32, t.shape});
   io::SafetensorsWriter writer(path, specs, {{"format", "pt"}});
   std::vector<float> values;
+  std::vector<uint16_t> halves;
   uint64_t bytes = 0;
   for (const auto& t : tensors) {
     const double mean = t.init == Init::Norm ? 1.0 : 0.0;
@@ -186,6 +198,14 @@ uint64_t write_shard(const TinyModelSpec& s, const std::vector<PlannedTensor>& t
       NormalStream rng(s.seed, key);
       for (size_t i = 0; i < n / t.streams.size(); ++i)
         values[at++] = static_cast<float>(mean + scale * rng.next());
+    }
+    if (bf16) {
+      if (halves.capacity() < n) std::vector<uint16_t>().swap(halves);
+      halves.resize(n);
+      for (size_t i = 0; i < n; ++i) halves[i] = to_bfloat16(values[i]);
+      writer.write_next(halves.data(), n * sizeof(uint16_t));
+      bytes += n * sizeof(uint16_t);
+      continue;
     }
     writer.write_next(values.data(), n * sizeof(float));
     bytes += n * sizeof(float);
@@ -229,7 +249,7 @@ nlohmann::ordered_json config_json(const TinyModelSpec& s) {
       {"max_position_embeddings", s.max_position_embeddings}, {"rms_norm_eps", 1e-5},
       {"rope_theta", s.rope_theta}, {"tie_word_embeddings", s.tie_word_embeddings},
       {"hidden_act", "silu"}, {"bos_token_id", 1}, {"eos_token_id", 2},
-      {"torch_dtype", "float32"}, {"attention_dropout", 0.0},
+      {"torch_dtype", s.dtype}, {"attention_dropout", 0.0},
       {"initializer_range", init_range}, {"use_cache", true}};
   if (s.arch == "llama")
     c.update({{"attention_bias", false}, {"mlp_bias", false}, {"pretraining_tp", 1},
@@ -287,6 +307,8 @@ void validate_tiny_model_spec(const TinyModelSpec& s) {
         s.vocab_size, kTinyMinVocab);
   check(s.layout == "v4" || s.layout == "v5", "layout = '{}' is not supported (supported: v4, v5)",
         s.layout);
+  check(s.dtype == "float32" || s.dtype == "bfloat16",
+        "dtype = '{}' is not supported (supported: float32, bfloat16)", s.dtype);
   check(s.shard_count <= s.num_layers, "shard_count = {} exceeds num_layers = {}", s.shard_count,
         s.num_layers);
   check(s.rope_theta > 0 && std::isfinite(s.rope_theta), "rope_theta = {} must be positive",

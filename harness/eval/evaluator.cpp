@@ -1,0 +1,93 @@
+#include "harness/eval/evaluator.h"
+
+#include <chrono>
+
+#include "harness/util/error.h"
+
+namespace moebench::eval {
+
+PreparedTask prepare_task(const Task& task, const EvalConfig& config, std::vector<size_t> docs) {
+  PreparedTask p;
+  p.task = &task;
+  if (docs.empty()) {
+    size_t n = task.docs().size();
+    if (config.limit >= 0) n = std::min(n, static_cast<size_t>(config.limit));
+    for (size_t i = 0; i < n; ++i) docs.push_back(i);
+  }
+  p.docs = std::move(docs);
+  const bool chat = config.chat != ChatFormat::None;
+  for (size_t k = 0; k < p.docs.size(); ++k) {
+    const size_t doc = p.docs[k];
+    if (doc >= task.docs().size()) {
+      fail_input(task.name(), "document {} does not exist ({} documents)", doc, task.docs().size());
+    }
+    p.contexts.push_back(task.context(doc, config.chat));
+    p.requests.push_back(task.requests(doc, p.contexts.back(), chat));
+    for (const Request& r : p.requests.back()) {
+      p.flat.push_back(r);
+      p.flat_doc.push_back(k);
+    }
+  }
+  return p;
+}
+
+std::vector<std::vector<Response>> run_requests(const PreparedTask& prepared,
+                                                engine::Engine& engine,
+                                                model::RoutingSink* routing) {
+  std::vector<Response> flat = engine.run(prepared.flat, prepared.task->name(), routing);
+  std::vector<std::vector<Response>> per_doc(prepared.docs.size());
+  for (size_t i = 0; i < flat.size(); ++i) per_doc[prepared.flat_doc[i]].push_back(std::move(flat[i]));
+  return per_doc;
+}
+
+TaskRun score_task(PreparedTask prepared, std::vector<std::vector<Response>> responses,
+                   const Sandbox* sandbox) {
+  TaskRun run;
+  run.scores = prepared.task->score(prepared.docs, responses, sandbox);
+  run.metrics = prepared.task->aggregate(run.scores);
+  run.prepared = std::move(prepared);
+  run.responses = std::move(responses);
+  return run;
+}
+
+TaskRun evaluate_task(const Task& task, engine::Engine& engine, const EvalConfig& config,
+                      const Sandbox* sandbox, model::RoutingSink* routing) {
+  const auto start = std::chrono::steady_clock::now();
+  PreparedTask prepared = prepare_task(task, config);
+  auto responses = run_requests(prepared, engine, routing);
+  TaskRun run = score_task(std::move(prepared), std::move(responses), sandbox);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
+TaskRun score_generations(const Task& task,
+                          const std::map<size_t, std::vector<std::string>>& generations,
+                          const EvalConfig& config, const Sandbox* sandbox) {
+  if (task.spec().output_type != OutputType::GenerateUntil) {
+    fail_input(task.name(), "--generations scores generate_until tasks; this one is {}",
+               to_string(task.spec().output_type));
+  }
+  std::vector<size_t> docs;
+  for (const auto& [doc, texts] : generations) {
+    if (doc >= task.docs().size()) {
+      fail_input(task.name(), "generation for document {}: the task has {} documents", doc,
+                 task.docs().size());
+    }
+    docs.push_back(doc);
+  }
+  if (docs.empty()) fail_input(task.name(), "no stored generation belongs to this task");
+  PreparedTask prepared = prepare_task(task, config, docs);
+  std::vector<std::vector<Response>> responses(docs.size());
+  for (size_t k = 0; k < docs.size(); ++k) {
+    const auto& texts = generations.at(docs[k]);
+    const size_t expected = prepared.requests[k].size();
+    if (texts.size() != expected) {
+      fail_input(task.name(), "document {}: {} stored generations, the task expects {} (repeats)",
+                 docs[k], texts.size(), expected);
+    }
+    for (const auto& t : texts) responses[k].push_back(Response{0, false, t, 0});
+  }
+  return score_task(std::move(prepared), std::move(responses), sandbox);
+}
+
+}  // namespace moebench::eval

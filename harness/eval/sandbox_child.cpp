@@ -1,0 +1,103 @@
+#include "harness/eval/sandbox_child.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <string>
+
+namespace moebench::eval {
+namespace {
+
+enum Step { kDup, kLimit, kUid, kPrctl, kChdir, kExec };
+const char* const kStepNames[] = {"dup2", "setrlimit", "setresuid", "prctl", "chdir", "execve"};
+
+[[noreturn]] void child_fail(int report, int step) {
+  int message[2] = {step, errno};
+  [[maybe_unused]] ssize_t ignored = write(report, message, sizeof message);
+  _exit(127);
+}
+
+}  // namespace
+
+void exec_child(const ChildExec& x) {
+  setpgid(0, 0);  // the parent does it too; whichever runs first wins the race
+  // exec keeps ignored signals and the blocked mask: the harness's must not leak.
+  struct sigaction deflt {};
+  deflt.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &deflt, nullptr);
+  sigset_t none;
+  sigemptyset(&none), sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  int report = x.fd3 >= 0 ? 4 : 3;
+  if (dup2(x.in, 0) < 0 || dup2(x.out, 1) < 0 || dup2(x.err, 2) < 0 ||
+      (x.fd3 >= 0 && dup2(x.fd3, 3) < 0) || dup3(x.report, report, O_CLOEXEC) < 0)
+    child_fail(x.report, kDup);
+  // Closes whatever else is open, including fds other threads made without O_CLOEXEC.
+  if (syscall(SYS_close_range, report + 1, ~0U, 0) != 0)
+    for (int fd = report + 1; fd < 65536; ++fd) ::close(fd);
+
+  for (const auto& limit : x.limits)
+    if (setrlimit(limit.resource, &limit.value) != 0) child_fail(report, kLimit);
+  // Raw syscalls: glibc's wrappers would try to synchronise threads we no longer have.
+  if (x.drop && (syscall(SYS_setgroups, 0, nullptr) != 0 ||
+                 syscall(SYS_setresgid, x.uid, x.uid, x.uid) != 0 ||
+                 syscall(SYS_setresuid, x.uid, x.uid, x.uid) != 0))
+    child_fail(report, kUid);
+  // After the uid change, which clears it. Fires when the forking thread exits.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    child_fail(report, kPrctl);
+  if (getppid() != x.parent) _exit(127);  // the harness died before PDEATHSIG was set
+  if (x.cwd && chdir(x.cwd) != 0) child_fail(report, kChdir);
+  execve(x.program, x.argv, x.envp);
+  child_fail(report, kExec);
+}
+
+const char* child_step_name(int step) {
+  return step >= 0 && step <= kExec ? kStepNames[step] : "?";
+}
+
+uid_t run_uid_base() { return (1u << 30) + ((static_cast<uint32_t>(getpid()) & 0x3fffu) << 16); }
+
+uid_t fresh_run_uid() {
+  static std::atomic<uint32_t> counter{0};
+  return run_uid_base() + (counter.fetch_add(1) & 0xffffu);
+}
+
+int64_t count_tasks_of(uid_t uid) {
+  int64_t count = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+    std::string dir = std::string("/proc/") + entry->d_name;
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0 || st.st_uid != uid) continue;
+    // /proc/PID/task has 2 + (number of threads) links.
+    if (stat((dir + "/task").c_str(), &st) == 0) count += std::max<int64_t>(1, st.st_nlink - 2);
+  }
+  closedir(proc);
+  return count;
+}
+
+void kill_all_of_uid(uid_t uid) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Raw syscall: only this thread-less child changes identity.
+    if (syscall(SYS_setresuid, uid, uid, uid) == 0) kill(-1, SIGKILL);
+    _exit(0);
+  }
+  if (pid > 0)
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace moebench::eval

@@ -1,0 +1,153 @@
+#include "harness/merge/gate_builder.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+#include <functional>
+
+#include "harness/merge/merge_plan.h"
+#include "harness/merge/source_pages.h"
+#include "harness/model/language_model_impl.h"
+#include "harness/util/error.h"
+
+namespace moebench::merge {
+namespace {
+
+// f(prompts) -> [L, H] float32: one expert's unnormalised vector per layer.
+using PromptVector = std::function<at::Tensor(const PromptBatch&)>;
+
+at::Tensor ids_tensor(const PromptBatch& batch) {
+  const int64_t B = batch.ids.size(), T = batch.ids[0].size();
+  at::Tensor ids = at::empty({B, T}, at::kLong);
+  auto a = ids.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) a[b][t] = batch.ids[b][t];
+  return ids;
+}
+
+at::Tensor mask_tensor(const PromptBatch& batch) {
+  const int64_t B = batch.mask.size(), T = batch.mask[0].size();
+  at::Tensor mask = at::empty({B, T}, at::kBool);
+  auto a = mask.accessor<bool, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) a[b][t] = batch.mask[b][t] != 0;
+  return mask;
+}
+
+// mergekit's get_hidden_states: hidden_states[:-1] stacked [L, B, T, H], then
+// the last position (or the sum over T divided by T), then the mean over B.
+PromptVector hidden_states(std::shared_ptr<const model::Transformer> transformer, bool average) {
+  return [transformer, average](const PromptBatch& batch) {
+    const at::Device device = transformer->weights().embed.device();
+    model::ForwardBatch fb;
+    fb.ids = ids_tensor(batch).to(device);
+    fb.start = at::zeros({fb.ids.size(0)}, at::kLong);  // positions 0..T-1, pads included
+    fb.valid = mask_tensor(batch).to(device);           // pads are never attended to
+    std::vector<at::Tensor> layer_inputs;
+    transformer->forward(fb, nullptr, {nullptr, &layer_inputs});
+    at::Tensor hs = at::stack(layer_inputs).to(at::kFloat);  // [L, B, T, H]
+    hs = average ? hs.sum(2) / static_cast<double>(hs.size(2)) : hs.select(2, hs.size(2) - 1);
+    return hs.sum(1) / static_cast<double>(hs.size(1));
+  };
+}
+
+// mergekit's get_cheap_embedding: embedding rows of the non-pad tokens summed
+// over positions and prompts, normalised, repeated for every layer.
+PromptVector cheap_embedding(at::Tensor embed, int64_t layers) {
+  return [embed, layers](const PromptBatch& batch) {
+    at::Tensor ids = ids_tensor(batch).to(embed.device());
+    at::Tensor mask = mask_tensor(batch).to(embed.device()).to(at::kFloat);
+    at::Tensor h = at::embedding(embed, ids) * mask.unsqueeze(-1);  // [B, T, H]
+    at::Tensor sum = h.sum(1).sum(0, /*keepdim=*/true);              // [1, H]
+    return (sum / sum.norm(2, -1, true).clamp_min(1e-8)).repeat({layers, 1});
+  };
+}
+
+at::Tensor random_gates(GateMode mode, int64_t L, int64_t E, int64_t H, uint64_t seed) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  if (mode == GateMode::Random) return at::randn({L, E, H}, gen, at::kFloat);
+  // torch.rand(...) * 2 * scale - scale with scale = sqrt(1 / in_features)
+  const double scale = std::sqrt(1.0 / static_cast<double>(H));
+  return at::rand({L, E, H}, gen, at::kFloat) * 2 * scale - scale;
+}
+
+}  // namespace
+
+PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<std::string>& prompts) {
+  const int32_t bos = tokenizer.bos_id();
+  const int32_t pad = bos >= 0 ? bos : std::max(tokenizer.eos_id(), 0);
+  std::vector<std::vector<int32_t>> rows;
+  size_t T = 0;
+  for (const std::string& prompt : prompts) {
+    std::vector<int32_t> ids;
+    if (bos >= 0) ids.push_back(bos);  // mergekit prepends the BOS text, then adds no special tokens
+    for (int32_t id : tokenizer.encode(prompt, /*add_special_tokens=*/false)) ids.push_back(id);
+    if (ids.empty()) fail_input(tokenizer.source(), "prompt '{}' gives no tokens (and there is no BOS)", prompt);
+    T = std::max(T, ids.size());
+    rows.push_back(std::move(ids));
+  }
+  PromptBatch batch;
+  for (auto& ids : rows) {
+    const size_t pads = T - ids.size();
+    std::vector<int32_t> padded(pads, pad);
+    padded.insert(padded.end(), ids.begin(), ids.end());
+    std::vector<uint8_t> mask(pads, 0);
+    mask.resize(T, 1);
+    batch.ids.push_back(std::move(padded));
+    batch.mask.push_back(std::move(mask));
+  }
+  return batch;
+}
+
+std::string gate_device(const MergeOptions& options) {
+  if (options.device != "auto") return options.device;
+  return at::hasCUDA() ? "cuda" : "cpu";
+}
+
+GateSet compute_gates(const MergeInputs& in, const MergeOptions& options) {
+  c10::InferenceMode guard;
+  const io::ModelConfig& c = in.base.config;
+  const int64_t L = c.num_layers, H = c.hidden_size, E = in.recipe.experts.size();
+  const GateMode mode = in.recipe.gate_mode;
+  at::Tensor gates;  // [L, E, H]
+  if (mode == GateMode::Random || mode == GateMode::UniformRandom) {
+    gates = random_gates(mode, L, E, H, options.seed);
+  } else {
+    model::LoadOptions load;
+    load.device = gate_device(options);
+    const model::TensorPlacement placement = model::parse_placement(load, c);  // float32 always
+    // Copies (another dtype or device) no longer need the file's pages.
+    auto release_copied = [&](const std::string& name) {
+      io::TensorView view = in.base.store->get(name);
+      if (view.dtype != io::DType::F32 || !placement.device.is_cpu()) release_source_pages(view);
+    };
+    PromptVector vector_of;
+    if (mode == GateMode::CheapEmbed) {
+      at::Tensor embed = model::load_tensor(in.base.store, "model.embed_tokens.weight",
+                                            {c.vocab_size, H}, placement);
+      release_copied("model.embed_tokens.weight");
+      vector_of = cheap_embedding(embed, L);
+    } else {
+      auto weights = model::load_model_weights(c, in.base.store, placement);
+      for (const TensorRef& ref : merged_tensors(in.config))
+        if (from_base(ref.part)) release_copied(source_name(ref));
+      vector_of = hidden_states(std::make_shared<model::Transformer>(weights), mode == GateMode::HiddenAvg);
+    }
+    std::vector<at::Tensor> per_expert;
+    for (const ExpertRecipe& expert : in.recipe.experts) {
+      at::Tensor v = vector_of(tokenize_prompts(*in.tokenizer, expert.positive_prompts));
+      if (!expert.negative_prompts.empty())
+        v = v - vector_of(tokenize_prompts(*in.tokenizer, expert.negative_prompts));
+      per_expert.push_back(v / v.norm(2, -1, true).clamp_min(1e-8));
+    }
+    gates = at::stack(per_expert, 1);  // [L, E, H]
+  }
+  gates = gates.to(at::kCPU, at::kFloat).contiguous();
+  GateSet out{L, E, H, {}};
+  out.values.assign(gates.data_ptr<float>(), gates.data_ptr<float>() + gates.numel());
+  return out;
+}
+
+}  // namespace moebench::merge

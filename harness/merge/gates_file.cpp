@@ -1,0 +1,105 @@
+#include "harness/merge/gates_file.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <regex>
+
+#include "harness/io/safetensors_file.h"
+#include "harness/io/safetensors_writer.h"
+#include "harness/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace moebench::merge {
+
+void write_gates_file(const fs::path& path, const GateSet& gates,
+                      const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> meta = metadata;
+  meta["format"] = "pt";
+  std::vector<io::TensorData> tensors;
+  for (int64_t l = 0; l < gates.layers; ++l)
+    tensors.push_back({{fmt::format("model.layers.{}.block_sparse_moe.gate.weight", l), io::DType::F32,
+                        {gates.experts, gates.hidden}},
+                       gates.row(l, 0)});
+  io::write_safetensors(path, tensors, meta);
+}
+
+GateSet read_gates_file(const fs::path& path) {
+  const std::string where = path.string();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) fail_input(where, "gates file not found");
+  auto file = io::SafetensorsFile::open(path);
+  // Both Mixtral layouts name the router; other tensors (a whole checkpoint) are ignored.
+  static const std::regex kRouter(R"(model\.layers\.(\d+)\.(block_sparse_moe|mlp)\.gate\.weight)");
+  std::map<int64_t, io::TensorView> layers;
+  for (const std::string& name : file->names()) {
+    std::smatch m;
+    if (!std::regex_match(name, m, kRouter)) continue;
+    const int64_t layer = std::stoll(m[1].str().substr(0, 9));
+    if (!layers.emplace(layer, file->get(name)).second)
+      fail_input(where, "layer {} has two router tensors (both Mixtral layouts?)", layer);
+  }
+  if (layers.empty())
+    fail_input(where, "no router tensors (model.layers.<l>.block_sparse_moe.gate.weight) in this file");
+  GateSet gates;
+  gates.layers = static_cast<int64_t>(layers.size());
+  int64_t expected = 0;
+  for (const auto& [layer, view] : layers) {
+    if (layer != expected++)
+      fail_input(where, "has no gates for layer {} (the next router is layer {})", expected - 1, layer);
+    if (view.shape.size() != 2 || (gates.experts && (view.shape[0] != gates.experts || view.shape[1] != gates.hidden)))
+      fail_input(where, "layer {}: router '{}' has shape [{}], expected [experts, hidden]{}", layer, view.name,
+                 fmt::join(view.shape, ", "),
+                 gates.experts ? fmt::format(" = [{}, {}] as layer 0", gates.experts, gates.hidden) : "");
+    if (view.dtype != io::DType::F32 && view.dtype != io::DType::BF16 && view.dtype != io::DType::F16)
+      fail_input(where, "layer {}: router '{}' has dtype {}, expected F32, BF16 or F16", layer, view.name,
+                 io::dtype_name(view.dtype));
+    gates.experts = view.shape[0], gates.hidden = view.shape[1];
+    const at::ScalarType type = view.dtype == io::DType::F32    ? at::kFloat
+                                : view.dtype == io::DType::BF16 ? at::kBFloat16
+                                                                : at::kHalf;
+    // clone first: the mapped bytes need not be aligned for their dtype
+    at::Tensor t = at::from_blob(const_cast<std::byte*>(view.data), {static_cast<int64_t>(view.nbytes)}, at::kByte)
+                       .clone().view(type).to(at::kFloat).contiguous();
+    gates.values.insert(gates.values.end(), t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  }
+  return gates;
+}
+
+GateSet recipe_gates(const MergeInputs& in, const MergeOptions& options) {
+  if (options.gates_file.empty()) return compute_gates(in, options);
+  GateSet gates = read_gates_file(options.gates_file);
+  check_gates_shape(gates, in.config.num_layers, in.config.num_experts, in.config.hidden_size,
+                    options.gates_file.string());
+  return gates;
+}
+
+GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out, const MergeOptions& options) {
+  if (options.threads > 0) at::set_num_threads(options.threads);
+  MergeInputs in = open_merge_inputs(recipe, options, InputScope::GatesOnly);
+  const auto start = std::chrono::steady_clock::now();
+  GatesSummary summary;
+  summary.gates = compute_gates(in, options);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.diagnostics = diagnose_gates(summary.gates);
+  write_gates_file(out, summary.gates,
+                   {{"gate_mode", gate_mode_name(recipe.gate_mode)},
+                    {"base_model", recipe.base_model},
+                    {"recipe", recipe.where()},
+                    {"seed", std::to_string(options.seed)},
+                    {"produced_by", "moebench gates"}});
+  return summary;
+}
+
+void check_gates_shape(const GateSet& gates, int64_t layers, int64_t experts, int64_t hidden,
+                       const std::string& file) {
+  if (gates.layers != layers || gates.experts != experts || gates.hidden != hidden)
+    fail_input(file, "gates for {} layers x {} experts x {} hidden, but the model has {} x {} x {}",
+               gates.layers, gates.experts, gates.hidden, layers, experts, hidden);
+}
+
+}  // namespace moebench::merge

@@ -1,0 +1,258 @@
+#include "harness/store/db_merge.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "harness/store/routing_aggregates.h"
+#include "harness/store/run_shards.h"
+#include "harness/store/schema.h"
+
+namespace moebench::store {
+
+namespace {
+
+struct Merge {
+  Database& src;
+  Database& dst;
+  MergeStats& stats;
+  std::map<int64_t, int64_t> runs, models, tasks;  // source id -> target id
+};
+
+void merge_runs(Merge& m) {
+  auto q = m.src.prepare(
+      "SELECT run_id, run_key, plan, plan_hash, status, started_at, finished_at, git_revision,"
+      " host, device, dtype, shard, settings FROM runs");
+  while (q.step()) {
+    // A new key copies the row; an existing one keeps its plan and settings
+    // (first merged wins) and gains the source's shards below.
+    int64_t id = 0;
+    {
+      auto find = m.dst.prepare("SELECT run_id FROM runs WHERE run_key = ?");
+      find.bind(1, q.text(1));
+      if (find.step()) id = find.int64(0);
+    }
+    if (id == 0) {
+      auto ins = m.dst.prepare(
+          "INSERT INTO runs (run_key, plan, plan_hash, status, started_at, finished_at,"
+          " git_revision, host, device, dtype, shard, settings)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
+                   q.text(8), q.text(9), q.text(10), q.text(11), q.text(12));
+      if (q.is_null(6)) ins.bind_null(6);
+      ins.run();
+      id = m.dst.last_insert_rowid();
+      ++m.stats.runs_added;
+    }
+    m.runs[q.int64(0)] = id;
+    auto shards = m.src.prepare(
+        "SELECT shard, host, device, status, started_at, COALESCE(finished_at, ''), updated_at"
+        " FROM run_shards WHERE run_id = ?");
+    shards.bind(1, q.int64(0));
+    while (shards.step()) {
+      RunShard s{shards.text(0), shards.text(1), shards.text(2), shards.text(3),
+                 shards.text(4), shards.text(5), shards.text(6)};
+      // The newer report of a shard wins (a shard merged again after it went on).
+      if (s.updated_at > run_shard_updated_at(m.dst, id, s.shard)) put_run_shard(m.dst, id, s);
+    }
+    summarise_run(m.dst, id);
+  }
+}
+
+void merge_models(Merge& m) {
+  auto q = m.src.prepare(
+      "SELECT model_id, name, content_hash, gate_variant, path, architecture, num_layers,"
+      " num_experts, experts_per_token, recipe_path, recipe, base_model FROM models");
+  while (q.step()) {
+    {
+      auto find = m.dst.prepare(
+          "SELECT model_id FROM models WHERE name = ? AND content_hash = ? AND gate_variant = ?");
+      find.bind_all(q.text(1), q.text(2), q.text(3));
+      if (find.step()) {
+        m.models[q.int64(0)] = find.int64(0);
+        continue;
+      }
+    }
+    auto ins = m.dst.prepare(
+        "INSERT INTO models (name, content_hash, gate_variant, path, architecture, num_layers,"
+        " num_experts, experts_per_token, recipe_path, recipe, base_model)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.int64(7),
+                 q.int64(8), q.text(9), q.text(10), q.text(11));
+    ins.run();
+    const int64_t id = m.dst.last_insert_rowid();
+    m.models[q.int64(0)] = id;
+    ++m.stats.models_added;
+    auto experts = m.src.prepare(
+        "SELECT expert, source_model, label, positive_prompts, negative_prompts"
+        " FROM model_experts WHERE model_id = ?");
+    experts.bind(1, q.int64(0));
+    while (experts.step()) {
+      auto e = m.dst.prepare(
+          "INSERT INTO model_experts (model_id, expert, source_model, label, positive_prompts,"
+          " negative_prompts) VALUES (?, ?, ?, ?, ?, ?)");
+      e.bind_all(id, experts.int64(0), experts.text(1), experts.text(2), experts.text(3),
+                 experts.text(4));
+      e.run();
+    }
+  }
+}
+
+void merge_tasks(Merge& m) {
+  auto q = m.src.prepare(
+      "SELECT task_id, name, spec_hash, suite, version, output_type, num_docs, expected_expert"
+      " FROM tasks");
+  while (q.step()) {
+    {
+      auto find = m.dst.prepare("SELECT task_id FROM tasks WHERE name = ? AND spec_hash = ?");
+      find.bind_all(q.text(1), q.text(2));
+      if (find.step()) {
+        m.tasks[q.int64(0)] = find.int64(0);
+        continue;
+      }
+    }
+    auto ins = m.dst.prepare(
+        "INSERT INTO tasks (name, spec_hash, suite, version, output_type, num_docs,"
+        " expected_expert) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.text(7));
+    ins.run();
+    m.tasks[q.int64(0)] = m.dst.last_insert_rowid();
+    ++m.stats.tasks_added;
+  }
+}
+
+std::vector<int64_t> doc_ids(Database& db, int64_t run, int64_t model, int64_t task) {
+  auto q = db.prepare(
+      "SELECT doc_id FROM samples WHERE run_id = ? AND model_id = ? AND task_id = ? ORDER BY doc_id");
+  q.bind_all(run, model, task);
+  std::vector<int64_t> out;
+  while (q.step()) out.push_back(q.int64(0));
+  return out;
+}
+
+void copy_samples(Merge& m, int64_t run, int64_t model, int64_t task, int64_t to_run,
+                  int64_t to_model, int64_t to_task, const std::set<int64_t>& present) {
+  auto q = m.src.prepare(
+      "SELECT sample_id, doc_id, prompt, target, responses, filtered, program_results, metrics,"
+      " metric_weights, routing_tokens, routing_logged, routing_segments, written_at"
+      " FROM samples WHERE run_id = ? AND model_id = ? AND task_id = ?");
+  q.bind_all(run, model, task);
+  while (q.step()) {
+    if (present.count(q.int64(1))) continue;
+    auto ins = m.dst.prepare(
+        "INSERT INTO samples (run_id, model_id, task_id, doc_id, prompt, target, responses,"
+        " filtered, program_results, metrics, metric_weights, routing_tokens, routing_logged,"
+        " routing_segments, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind_all(to_run, to_model, to_task, q.int64(1), q.text(2), q.text(3), q.text(4),
+                 q.text(5), q.text(6), q.text(7), q.text(8), q.int64(9), q.int64(10));
+    if (q.is_null(11))
+      ins.bind_null(14);
+    else
+      ins.bind_blob(14, q.blob(11));
+    ins.bind(15, q.text(12));
+    ins.run();
+    const int64_t sample_id = m.dst.last_insert_rowid();
+    ++m.stats.samples_added;
+    auto rows = m.src.prepare(
+        "SELECT layer, top_k, num_experts, tokens, compression, expert_ids, weights FROM routing"
+        " WHERE sample_id = ?");
+    rows.bind(1, q.int64(0));
+    while (rows.step()) {
+      auto r = m.dst.prepare(
+          "INSERT INTO routing (sample_id, layer, top_k, num_experts, tokens, compression,"
+          " expert_ids, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      r.bind_all(sample_id, rows.int64(0), rows.int64(1), rows.int64(2), rows.int64(3),
+                 rows.text(4));
+      r.bind_blob(7, rows.blob(5)).bind_blob(8, rows.blob(6));
+      r.run();
+    }
+  }
+}
+
+void copy_scores(Merge& m, int64_t run, int64_t model, int64_t task, int64_t to_run,
+                 int64_t to_model, int64_t to_task) {
+  auto clear = m.dst.prepare("DELETE FROM scores WHERE run_id = ? AND model_id = ? AND task_id = ?");
+  clear.bind_all(to_run, to_model, to_task);
+  clear.run();
+  auto q = m.src.prepare(
+      "SELECT metric, value, stderr, n, higher_is_better, written_at FROM scores"
+      " WHERE run_id = ? AND model_id = ? AND task_id = ?");
+  q.bind_all(run, model, task);
+  while (q.step()) {
+    auto ins = m.dst.prepare(
+        "INSERT INTO scores (run_id, model_id, task_id, metric, value, stderr, n,"
+        " higher_is_better, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind_all(to_run, to_model, to_task, q.text(0), q.real(1), q.real(2), q.int64(3),
+                 q.int64(4), q.text(5));
+    ins.run();
+  }
+}
+
+bool has_scores(Database& db, int64_t run, int64_t model, int64_t task) {
+  auto q = db.prepare("SELECT 1 FROM scores WHERE run_id = ? AND model_id = ? AND task_id = ?");
+  q.bind_all(run, model, task);
+  return q.step();
+}
+
+void merge_groups(Merge& m, const std::string& source) {
+  std::vector<std::array<int64_t, 3>> groups;
+  auto q = m.src.prepare(
+      "SELECT run_id, model_id, task_id FROM samples UNION SELECT run_id, model_id, task_id"
+      " FROM scores UNION SELECT run_id, model_id, task_id FROM routing_layer_stats");
+  while (q.step()) groups.push_back({q.int64(0), q.int64(1), q.int64(2)});
+  for (auto [run, model, task] : groups) {
+    const int64_t to_run = m.runs.at(run), to_model = m.models.at(model), to_task = m.tasks.at(task);
+    const std::vector<int64_t> theirs = doc_ids(m.src, run, model, task);
+    const std::vector<int64_t> ours = doc_ids(m.dst, to_run, to_model, to_task);
+    if (std::includes(ours.begin(), ours.end(), theirs.begin(), theirs.end())) {
+      m.stats.samples_present += static_cast<int64_t>(theirs.size());
+      if (ours.size() == theirs.size() && !has_scores(m.dst, to_run, to_model, to_task))
+        copy_scores(m, run, model, task, to_run, to_model, to_task);
+      continue;
+    }
+    if (!std::includes(theirs.begin(), theirs.end(), ours.begin(), ours.end()))
+      throw StoreError(source + ": run id " + std::to_string(run) + ", model id " +
+                           std::to_string(model) + ", task id " + std::to_string(task) +
+                           " holds documents that " + m.dst.file() +
+                           " lacks and the other way round; merge databases whose shards split"
+                           " the plan's (model, task) pairs",
+                       0);
+    m.stats.samples_present += static_cast<int64_t>(ours.size());
+    copy_samples(m, run, model, task, to_run, to_model, to_task,
+                 std::set<int64_t>(ours.begin(), ours.end()));
+    replace_routing_aggregates(m.dst, to_run, to_model, to_task,
+                               read_routing_aggregates(m.src, run, model, task));
+    copy_scores(m, run, model, task, to_run, to_model, to_task);
+    ++m.stats.groups_updated;
+  }
+}
+
+}  // namespace
+
+MergeStats merge_databases(ResultsStore& target, const std::vector<std::filesystem::path>& sources) {
+  MergeStats stats;
+  for (const auto& source : sources) {
+    std::error_code ec;
+    if (!std::filesystem::exists(source))
+      throw StoreError(source.string() + ": no such results database", 0);
+    if (std::filesystem::equivalent(source, target.file(), ec))
+      throw StoreError(source.string() + ": is the merge target itself", 0);
+    DatabaseOptions options;
+    options.read_only = true;
+    Database src(source.string(), options);
+    require_current_schema(src);
+    Transaction tx(target.database());
+    Merge m{src, target.database(), stats, {}, {}, {}};
+    merge_runs(m);
+    merge_models(m);
+    merge_tasks(m);
+    merge_groups(m, source.string());
+    tx.commit();
+  }
+  return stats;
+}
+
+}  // namespace moebench::store

@@ -1,0 +1,141 @@
+#include "harness/store/routing_recorder.h"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "harness/util/error.h"
+
+namespace moebench::store {
+
+const char* routing_mode_name(RoutingMode mode) {
+  switch (mode) {
+    case RoutingMode::None: return "none";
+    case RoutingMode::Summary: return "summary";
+    case RoutingMode::Tokens: return "tokens";
+  }
+  return "?";
+}
+
+RoutingMode parse_routing_mode(std::string_view text, const std::string& where) {
+  for (RoutingMode m : {RoutingMode::None, RoutingMode::Summary, RoutingMode::Tokens})
+    if (text == routing_mode_name(m)) return m;
+  fail_input(where, "routing mode '{}' is not none, summary or tokens", text);
+}
+
+int64_t SampleRouting::tokens() const { return layers.empty() ? 0 : layers.front().tokens(); }
+
+void SampleRouting::validate(const std::string& where) const {
+  int64_t tokens = 0;
+  for (const RoutingSegment& s : segments) tokens += s.tokens;
+  for (const LayerRouting& l : layers) {
+    const size_t n = static_cast<size_t>(tokens) * (l.top_k > 0 ? l.top_k : 0);
+    if (l.top_k <= 0 || l.num_experts <= 0 || l.expert_ids.size() != n || l.weights.size() != n)
+      throw std::invalid_argument(where + ": layer " + std::to_string(l.layer) + " holds " +
+                                  std::to_string(l.expert_ids.size()) + " ids and " +
+                                  std::to_string(l.weights.size()) + " weights (top_k " +
+                                  std::to_string(l.top_k) + ", experts " +
+                                  std::to_string(l.num_experts) + ") for " +
+                                  std::to_string(tokens) + " tokens in its segments");
+  }
+}
+
+void RoutingRecorder::set_request_docs(std::vector<int64_t> doc_of_request) {
+  doc_of_request_ = std::move(doc_of_request);
+  requests_of_doc_.clear();
+  for (size_t i = 0; i < doc_of_request_.size(); ++i)
+    requests_of_doc_[doc_of_request_[i]].push_back(static_cast<int64_t>(i));
+  buffers_.assign(doc_of_request_.size(), {});
+  buffered_ = 0;
+}
+
+void RoutingRecorder::on_routing(const model::RoutingEvent& e) {
+  const int64_t k = e.top_k;
+  for (int64_t b = 0; b < e.batch; ++b) {
+    const int64_t request = e.row_request ? e.row_request[b] : b;
+    if (request < 0 || request >= static_cast<int64_t>(buffers_.size()))
+      throw std::out_of_range("RoutingRecorder: request index " + std::to_string(request) +
+                              " has no document (set_request_docs covers " +
+                              std::to_string(buffers_.size()) + " requests)");
+    auto& layers = buffers_[request];
+    if (static_cast<int>(layers.size()) <= e.layer) layers.resize(e.layer + 1);
+    Buffer& buf = layers[e.layer];
+    buf.top_k = static_cast<int32_t>(k);
+    buf.num_experts = static_cast<int32_t>(e.num_experts);
+    for (int64_t t = 0; t < e.seq; ++t) {
+      const int64_t row = b * e.seq + t;
+      if (!e.valid[row]) continue;  // padding
+      buf.positions.push_back(e.positions[row]);
+      buf.ids.insert(buf.ids.end(), e.expert_ids + row * k, e.expert_ids + (row + 1) * k);
+      buf.weights.insert(buf.weights.end(), e.weights + row * k, e.weights + (row + 1) * k);
+      ++buffered_;
+    }
+  }
+}
+
+namespace {
+
+// The buffer's tokens in position order, a position reported twice keeping
+// its last report; appends them to `out` and their positions to `positions`.
+void append_in_order(const std::vector<int64_t>& pos, const std::vector<int32_t>& ids,
+                     const std::vector<float>& weights, int64_t k, LayerRouting* out,
+                     std::vector<int64_t>* positions) {
+  std::vector<size_t> order(pos.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (!std::is_sorted(pos.begin(), pos.end()))
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pos[a] < pos[b]; });
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i + 1 < order.size() && pos[order[i + 1]] == pos[order[i]]) continue;  // a later report wins
+    const size_t t = order[i];
+    positions->push_back(pos[t]);
+    out->expert_ids.insert(out->expert_ids.end(), ids.begin() + t * k, ids.begin() + (t + 1) * k);
+    out->weights.insert(out->weights.end(), weights.begin() + t * k, weights.begin() + (t + 1) * k);
+  }
+}
+
+}  // namespace
+
+SampleRouting RoutingRecorder::take(int64_t doc_id) {
+  SampleRouting out;
+  auto found = requests_of_doc_.find(doc_id);
+  if (found == requests_of_doc_.end()) return out;
+  size_t num_layers = 0;
+  for (int64_t r : found->second) num_layers = std::max(num_layers, buffers_[r].size());
+
+  for (size_t layer = 0; layer < num_layers; ++layer) {
+    LayerRouting routing;
+    routing.layer = static_cast<int32_t>(layer);
+    std::vector<RoutingSegment> segments;
+    for (size_t ordinal = 0; ordinal < found->second.size(); ++ordinal) {
+      auto& layers = buffers_[found->second[ordinal]];
+      if (layer >= layers.size() || layers[layer].positions.empty()) continue;
+      Buffer& buf = layers[layer];
+      routing.top_k = buf.top_k;
+      routing.num_experts = buf.num_experts;
+      std::vector<int64_t> positions;
+      append_in_order(buf.positions, buf.ids, buf.weights, buf.top_k, &routing, &positions);
+      for (size_t i = 0; i < positions.size(); ++i) {
+        if (i > 0 && positions[i] == positions[i - 1] + 1) {
+          ++segments.back().tokens;
+        } else {
+          segments.push_back({static_cast<int32_t>(ordinal), positions[i], 1});
+        }
+      }
+      buffered_ -= static_cast<int64_t>(buf.positions.size());
+      buf = Buffer{};
+    }
+    if (routing.expert_ids.empty()) continue;  // a dense layer: the tap never reports it
+    if (out.layers.empty()) {
+      out.segments = std::move(segments);
+    } else if (segments != out.segments) {
+      throw std::logic_error("RoutingRecorder: document " + std::to_string(doc_id) + ": layer " +
+                             std::to_string(layer) + " saw other tokens than layer " +
+                             std::to_string(out.layers.front().layer));
+    }
+    out.layers.push_back(std::move(routing));
+  }
+  requests_of_doc_.erase(found);
+  return out;
+}
+
+}  // namespace moebench::store

@@ -1,0 +1,71 @@
+#include "harness/store/routing_stats.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace moebench::store {
+
+void RoutingStats::add(const RoutingStats& o) {
+  if (o.layer != layer || o.top_k != top_k || o.num_experts != num_experts)
+    throw std::invalid_argument(
+        "RoutingStats::add: layer " + std::to_string(layer) + " (top-" + std::to_string(top_k) +
+        " of " + std::to_string(num_experts) + ") vs layer " + std::to_string(o.layer) +
+        " (top-" + std::to_string(o.top_k) + " of " + std::to_string(o.num_experts) + ")");
+  tokens += o.tokens;
+  pairs += o.pairs;
+  same_first += o.same_first;
+  same_topk += o.same_topk;
+  for (int32_t e = 0; e < num_experts; ++e) {
+    assigned[e] += o.assigned[e];
+    first[e] += o.first[e];
+    mass[e] += o.mass[e];
+  }
+}
+
+RoutingStats routing_stats(const LayerRouting& r, const std::vector<RoutingSegment>& segments) {
+  RoutingStats s;
+  s.layer = r.layer;
+  s.top_k = r.top_k;
+  s.num_experts = r.num_experts;
+  s.assigned.assign(r.num_experts, 0);
+  s.first.assign(r.num_experts, 0);
+  s.mass.assign(r.num_experts, 0.0);
+  const int64_t k = r.top_k, n = r.tokens();
+  s.tokens = n;
+  for (int64_t t = 0; t < n; ++t) {
+    const int32_t* ids = &r.expert_ids[t * k];
+    ++s.first[ids[0]];
+    for (int64_t j = 0; j < k; ++j) {
+      ++s.assigned[ids[j]];
+      s.mass[ids[j]] += float_from_fp16(fp16_from_float(r.weights[t * k + j]));
+    }
+  }
+  int64_t start = 0;
+  for (const RoutingSegment& seg : segments) {
+    for (int64_t t = start + 1; t < start + seg.tokens && t < n; ++t) {
+      const int32_t* prev = &r.expert_ids[(t - 1) * k];
+      const int32_t* cur = &r.expert_ids[t * k];
+      ++s.pairs;
+      if (prev[0] == cur[0]) ++s.same_first;
+      bool shared = false;  // k is small (2 in Mixtral): a double loop beats a set
+      for (int64_t a = 0; a < k && !shared; ++a)
+        for (int64_t b = 0; b < k && !shared; ++b) shared = prev[a] == cur[b];
+      if (shared) ++s.same_topk;
+    }
+    start += seg.tokens;
+  }
+  return s;
+}
+
+double entropy_bits(const std::vector<double>& usage) {
+  double total = 0;
+  for (double u : usage) total += u;
+  if (!(total > 0)) return 0;
+  double h = 0;
+  for (double u : usage)
+    if (u > 0) h -= (u / total) * std::log2(u / total);
+  return h;
+}
+
+}  // namespace moebench::store

@@ -1,0 +1,149 @@
+// ResultsStore's reads: what resume, the CLI and the tests need.
+#include <cmath>
+
+#include "harness/store/results_store.h"
+#include "harness/store/routing_aggregates.h"
+
+namespace moebench::store {
+
+namespace {
+
+nlohmann::json parse_json(const std::string& text, const std::string& where) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw StoreError(where + ": stored JSON does not parse: " + text.substr(0, 60), 0);
+  return j;
+}
+
+// JSON null is how NaN was stored.
+std::map<std::string, double> read_numbers(const nlohmann::json& j) {
+  std::map<std::string, double> out;
+  for (auto& [name, value] : j.items())
+    out[name] = value.is_number() ? value.get<double>() : std::nan("");
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> read_string_lists(const nlohmann::json& j,
+                                                                  const std::string& where) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (auto& [name, list] : j.items()) {
+    if (!list.is_array()) throw StoreError(where + ": '" + name + "' is not a list", 0);
+    for (auto& item : list) out[name].push_back(item.is_string() ? item.get<std::string>() : item.dump());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<int64_t, eval::SampleScore>> ResultsStore::sample_scores(int64_t run,
+                                                                             int64_t model,
+                                                                             int64_t task) {
+  auto q = db_->prepare(
+      "SELECT doc_id, metrics, metric_weights, filtered, program_results, target FROM samples"
+      " WHERE run_id = ? AND model_id = ? AND task_id = ? ORDER BY doc_id");
+  q.bind_all(run, model, task);
+  std::vector<std::pair<int64_t, eval::SampleScore>> out;
+  while (q.step()) {
+    const std::string where = file() + ": sample doc_id " + std::to_string(q.int64(0));
+    eval::SampleScore score;
+    score.metrics = read_numbers(parse_json(q.text(1), where + " metrics"));
+    score.weights = read_numbers(parse_json(q.text(2), where + " metric_weights"));
+    score.filtered = read_string_lists(parse_json(q.text(3), where + " filtered"), where);
+    score.program_results = read_string_lists(parse_json(q.text(4), where + " program_results"), where);
+    score.target = q.text(5);
+    out.emplace_back(q.int64(0), std::move(score));
+  }
+  return out;
+}
+
+int64_t ResultsStore::logged_routing_tokens(int64_t run, int64_t model, int64_t task) {
+  auto q = db_->prepare(
+      "SELECT COALESCE(SUM(routing_tokens), 0) FROM samples"
+      " WHERE run_id = ? AND model_id = ? AND task_id = ? AND routing_logged = 1");
+  q.bind_all(run, model, task);
+  return q.step() ? q.int64(0) : 0;
+}
+
+SampleRouting ResultsStore::stored_routing(int64_t run, int64_t model, int64_t task,
+                                           int64_t doc_id) {
+  const std::string where = file() + ": routing of doc_id " + std::to_string(doc_id);
+  auto q = db_->prepare(
+      "SELECT sample_id, routing_segments FROM samples WHERE run_id = ? AND model_id = ?"
+      " AND task_id = ? AND doc_id = ? AND routing_logged = 1");
+  q.bind_all(run, model, task, doc_id);
+  SampleRouting out;
+  if (!q.step()) return out;
+  const int64_t sample_id = q.int64(0);
+  out.segments = decode_segments(q.blob(1), where);
+  auto rows = db_->prepare(
+      "SELECT layer, top_k, num_experts, tokens, compression, expert_ids, weights FROM routing"
+      " WHERE sample_id = ? ORDER BY layer");
+  rows.bind(1, sample_id);
+  while (rows.step()) {
+    const auto layer = static_cast<int32_t>(rows.int64(0));
+    EncodedRouting blobs{rows.blob(5), rows.blob(6), rows.text(4) == "zstd"};
+    out.layers.push_back(decode_routing(blobs, layer, static_cast<int32_t>(rows.int64(1)),
+                                        static_cast<int32_t>(rows.int64(2)), rows.int64(3),
+                                        where + ", layer " + std::to_string(layer)));
+  }
+  return out;
+}
+
+std::vector<RoutingStats> ResultsStore::routing_aggregates(int64_t run, int64_t model, int64_t task) {
+  return read_routing_aggregates(*db_, run, model, task);
+}
+
+std::vector<RunRow> ResultsStore::runs() {
+  auto q = db_->prepare(
+      "SELECT run_id, run_key, plan, plan_hash, status, started_at, COALESCE(finished_at, ''),"
+      " git_revision, host, device, dtype, shard, settings FROM runs ORDER BY run_id");
+  std::vector<RunRow> out;
+  while (q.step()) {
+    RunRow r;
+    r.run_id = q.int64(0);
+    r.run_key = q.text(1);
+    r.plan = q.text(2);
+    r.plan_hash = q.text(3);
+    r.status = q.text(4);
+    r.started_at = q.text(5);
+    r.finished_at = q.text(6);
+    r.git_revision = q.text(7);
+    r.host = q.text(8);
+    r.device = q.text(9);
+    r.dtype = q.text(10);
+    r.shard = q.text(11);
+    r.settings = parse_json(q.text(12), file() + ": settings of run " + r.run_key);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<ScoreRow> ResultsStore::scores(std::optional<int64_t> run) {
+  auto q = db_->prepare(
+      "SELECT run_id, run_key, model, gate_variant, task, suite, metric, value, stderr, n,"
+      " higher_is_better, num_docs FROM score_rows WHERE ?1 IS NULL OR run_id = ?1"
+      " ORDER BY run_id, suite, task, model, gate_variant, metric");
+  if (run)
+    q.bind(1, *run);
+  else
+    q.bind_null(1);
+  std::vector<ScoreRow> out;
+  while (q.step()) {
+    ScoreRow r;
+    r.run_id = q.int64(0);
+    r.run_key = q.text(1);
+    r.model = q.text(2);
+    r.gate_variant = q.text(3);
+    r.task = q.text(4);
+    r.suite = q.text(5);
+    r.metric = q.text(6);
+    r.value = q.real(7);
+    r.stderr_value = q.real(8);
+    r.n = q.int64(9);
+    r.higher_is_better = q.int64(10) != 0;
+    r.num_docs = q.int64(11);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace moebench::store

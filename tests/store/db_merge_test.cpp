@@ -1,0 +1,222 @@
+// `db merge`: four shard databases merged equal one database that did all the
+// work; merging is idempotent; partial shards catch up; conflicts and other
+// schema versions are refused.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "harness/store/db_merge.h"
+#include "harness/store/schema.h"
+#include "harness/store/size_estimate.h"
+#include "tests/store/store_fixtures.h"
+#include "tests/testing/test_env.h"
+
+namespace moebench::store {
+namespace {
+
+namespace fs = std::filesystem;
+using moebench::testing::ScratchDir;
+using namespace moebench::store::testing;
+
+StoreOptions fixed_clock() {
+  StoreOptions o;
+  o.clock = [] { return TimePoint(std::chrono::seconds(1714529587)); };
+  return o;
+}
+
+// One second later at every reading: shards reported later are newer.
+StoreOptions ticking_clock() {
+  StoreOptions o;
+  o.clock = [t = std::make_shared<int64_t>(0)] {
+    return TimePoint(std::chrono::seconds(1714529587 + (*t)++));
+  };
+  return o;
+}
+
+const std::vector<std::string> kModels = {"moe-a", "moe-b"};
+const std::vector<std::string> kTasks = {"arc", "gsm8k", "humaneval", "truthfulqa"};
+
+// The plan's work item `pair` (model x task), docs [from, to): samples with
+// routing drawn from a seed that depends only on the item, in batches of 5,
+// then the task's scores from every stored sample (as the runner does).
+void do_work(ResultsStore& store, const std::string& shard, size_t pair, int64_t from,
+             int64_t to, bool score = true) {
+  const int64_t run = store.begin_run(run_info("nightly", shard));
+  const int64_t model = store.upsert_model(model_info(kModels[pair / kTasks.size()]));
+  const int64_t task =
+      store.upsert_task(task_info(kTasks[pair % kTasks.size()], "suite", "coding"));
+  for (int64_t d = from; d < to; d += 5) {
+    std::vector<SampleRecord> batch;
+    for (int64_t doc = d; doc < std::min(to, d + 5); ++doc) {
+      std::mt19937_64 rng(pair * 1000 + doc);
+      batch.push_back(sample(doc));
+      batch.back().routing = synthetic_routing({3, 4, 2}, 10 + doc % 7, rng);
+    }
+    store.write_samples(run, model, task, batch);
+  }
+  if (!score) return;
+  double sum = 0;
+  auto all = store.sample_scores(run, model, task);
+  for (const auto& [doc, s] : all) sum += s.metrics.at("acc,none");
+  store.write_scores(run, model, task,
+                     {{"acc,none", {sum / all.size(), 0.01, static_cast<int64_t>(all.size()), true}}});
+  store.finish_run(run, RunStatus::Complete);
+}
+
+// Everything but row ids (and the per-shard host/shard columns), keyed by identity.
+std::vector<std::string> canonical(ResultsStore& store) {
+  const char* queries[] = {
+      "SELECT run_key, plan, plan_hash, status, started_at, finished_at, git_revision, device,"
+      " dtype, settings FROM runs ORDER BY run_key",
+      "SELECT name, content_hash, gate_variant, path, recipe, base_model FROM models ORDER BY 1, 2, 3",
+      "SELECT m.name, x.expert, x.source_model, x.label, x.positive_prompts FROM model_experts x"
+      " JOIN models m USING (model_id) ORDER BY 1, 2",
+      "SELECT name, spec_hash, suite, num_docs, expected_expert FROM tasks ORDER BY 1, 2",
+      "SELECT r.run_key, m.name, t.name, s.doc_id, s.prompt, s.target, s.responses, s.filtered,"
+      " s.metrics, s.routing_tokens, s.routing_logged, hex(s.routing_segments), s.written_at"
+      " FROM samples s JOIN runs r USING (run_id) JOIN models m USING (model_id)"
+      " JOIN tasks t USING (task_id) ORDER BY 1, 2, 3, 4",
+      "SELECT r.run_key, m.name, t.name, s.doc_id, g.layer, g.top_k, g.tokens, g.compression,"
+      " hex(g.expert_ids), hex(g.weights) FROM routing g JOIN samples s USING (sample_id)"
+      " JOIN runs r USING (run_id) JOIN models m USING (model_id) JOIN tasks t USING (task_id)"
+      " ORDER BY 1, 2, 3, 4, 5",
+      "SELECT run_key, model, task, metric, value, stderr, n FROM score_rows ORDER BY 1, 2, 3, 4",
+      "SELECT r.run_key, m.name, t.name, e.layer, e.expert, e.tokens, e.first_choice,"
+      " e.weight_mass FROM routing_expert_stats e JOIN runs r USING (run_id)"
+      " JOIN models m USING (model_id) JOIN tasks t USING (task_id) ORDER BY 1, 2, 3, 4, 5",
+      "SELECT r.run_key, m.name, t.name, l.layer, l.tokens, l.pairs, l.same_first, l.same_topk,"
+      " l.entropy_bits, l.weighted_entropy_bits FROM routing_layer_stats l"
+      " JOIN runs r USING (run_id) JOIN models m USING (model_id) JOIN tasks t USING (task_id)"
+      " ORDER BY 1, 2, 3, 4",
+      "SELECT model_id IS NOT NULL, suite, layer, tokens, agreement FROM suite_routing_agreement"
+      " ORDER BY 2, 3, 4"};
+  std::vector<std::string> rows;
+  for (const char* sql : queries) {
+    auto q = store.database().prepare(sql);
+    while (q.step()) {
+      std::string row;
+      for (int c = 0; c < q.column_count(); ++c) row += q.text(c) + "|";
+      rows.push_back(row);
+    }
+    rows.push_back("----");
+  }
+  return rows;
+}
+
+class DbMerge : public ::testing::Test {
+ protected:
+  fs::path shard(int i) { return dir.path() / ("shard-" + std::to_string(i) + ".sqlite"); }
+  // Shard i of 4 takes the work items whose index is i modulo 4.
+  void write_shards() {
+    for (int i = 0; i < 4; ++i) {
+      auto store = ResultsStore::open(shard(i), fixed_clock());
+      for (size_t pair = i; pair < kModels.size() * kTasks.size(); pair += 4)
+        do_work(store, std::to_string(i) + "/4", pair, 0, 23);
+    }
+  }
+  ScratchDir dir;
+};
+
+TEST_F(DbMerge, FourShardsMergedEqualOneUnshardedRun) {
+  write_shards();
+  auto single = ResultsStore::open(dir.path() / "single.sqlite", fixed_clock());
+  for (size_t pair = 0; pair < kModels.size() * kTasks.size(); ++pair)
+    do_work(single, "", pair, 0, 23);
+
+  auto merged = ResultsStore::open(dir.path() / "merged.sqlite", fixed_clock());
+  MergeStats stats = merge_databases(merged, {shard(0), shard(1), shard(2), shard(3)});
+  EXPECT_EQ(stats.runs_added, 1);
+  EXPECT_EQ(stats.models_added, 2);
+  EXPECT_EQ(stats.samples_added, 8 * 23);
+  EXPECT_EQ(stats.groups_updated, 8);
+
+  const auto want = canonical(single), got = canonical(merged);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "row " << i;
+  auto runs = merged.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].shard, "0/4,1/4,2/4,3/4");
+  EXPECT_EQ(runs[0].host, "host-0,host-1,host-2,host-3");
+  EXPECT_EQ(runs[0].status, "complete");
+  EXPECT_EQ(merged.scores().size(), 8u);
+}
+
+TEST_F(DbMerge, MergingAgainChangesNothing) {
+  write_shards();
+  auto merged = ResultsStore::open(dir.path() / "merged.sqlite", fixed_clock());
+  merge_databases(merged, {shard(0), shard(1)});
+  const auto once = canonical(merged);
+  MergeStats again = merge_databases(merged, {shard(1), shard(0)});
+  EXPECT_EQ(again.samples_added, 0);
+  EXPECT_EQ(again.samples_present, 4 * 23);
+  EXPECT_EQ(canonical(merged), once);
+}
+
+TEST_F(DbMerge, AShardMergedWhileRunningCatchesUpOnTheNextMerge) {
+  const auto path = shard(0);
+  StoreOptions clock = ticking_clock();
+  {
+    auto s = ResultsStore::open(path, clock);
+    do_work(s, "0/1", 0, 0, 10, /*score=*/false);  // interrupted after 10 documents
+  }
+  auto merged = ResultsStore::open(dir.path() / "merged.sqlite", clock);
+  merge_databases(merged, {path});
+  EXPECT_EQ(merged.runs().at(0).status, "running");
+  {
+    auto s = ResultsStore::open(path, clock);
+    do_work(s, "0/1", 0, 10, 23);  // resumed and finished
+  }
+  MergeStats stats = merge_databases(merged, {path});
+  EXPECT_EQ(stats.samples_added, 13);
+  EXPECT_EQ(stats.samples_present, 10);
+  auto reference = ResultsStore::open(path, clock);
+  EXPECT_EQ(canonical(merged), canonical(reference));
+  EXPECT_EQ(merged.runs().at(0).status, "complete");
+}
+
+TEST_F(DbMerge, ShardsThatOverlapBothWaysAreRefused) {
+  {
+    auto a = ResultsStore::open(shard(0), fixed_clock());
+    do_work(a, "", 0, 0, 10);
+    auto b = ResultsStore::open(shard(1), fixed_clock());
+    do_work(b, "", 0, 5, 15);
+  }
+  auto merged = ResultsStore::open(dir.path() / "merged.sqlite", fixed_clock());
+  merge_databases(merged, {shard(0)});
+  const auto before = canonical(merged);
+  try {
+    merge_databases(merged, {shard(1)});
+    FAIL();
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find(shard(1).string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("and the other way round"), std::string::npos);
+  }
+  EXPECT_EQ(canonical(merged), before);  // the failed source left nothing
+}
+
+TEST_F(DbMerge, OtherSchemaVersionsMissingFilesAndTheTargetItselfAreRefused) {
+  {
+    Database db(shard(0).string(), {});
+    std::vector<Migration> steps = migrations();
+    steps.push_back({kSchemaVersion + 1, "future", [](Database& d) { d.exec("CREATE TABLE x (y)"); }});
+    migrate(db, steps);
+  }
+  auto merged = ResultsStore::open(dir.path() / "merged.sqlite");
+  auto message = [&](const fs::path& p) {
+    try {
+      merge_databases(merged, {p});
+    } catch (const StoreError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_NE(message(shard(0)).find("schema version 2, but this moebench reads version 1"),
+            std::string::npos);
+  EXPECT_NE(message(shard(3)).find("no such results database"), std::string::npos);
+  EXPECT_NE(message(dir.path() / "merged.sqlite").find("is the merge target itself"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(shard(3)));  // looking did not create it
+}
+
+}  // namespace
+}  // namespace moebench::store

@@ -1,0 +1,153 @@
+// Schema creation, versioning and the forward-migration mechanism.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "harness/store/results_store.h"
+#include "harness/store/schema.h"
+#include "tests/testing/test_env.h"
+
+namespace moebench::store {
+namespace {
+
+using moebench::testing::ScratchDir;
+
+std::string what_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+int64_t count(Database& db, const char* sql) {
+  auto q = db.prepare(sql);
+  return q.step() ? q.int64(0) : -1;
+}
+
+TEST(Schema, FreshDatabaseIsAtTheCurrentVersionInWalMode) {
+  ScratchDir dir;
+  auto store = ResultsStore::open(dir.path() / "r.sqlite");
+  Database& db = store.database();
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+  EXPECT_EQ(count(db, "PRAGMA application_id"), kApplicationId);
+  EXPECT_EQ(count(db, "PRAGMA foreign_keys"), 1);
+  auto mode = db.prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.step());
+  EXPECT_EQ(mode.text(0), "wal");
+  for (const char* table : {"runs", "models", "model_experts", "tasks", "samples", "scores",
+                            "routing", "routing_expert_stats", "routing_layer_stats",
+                            "schema_version"}) {
+    auto q = db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE name = ?");
+    q.bind(1, table);
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.int64(0), 1) << table;
+  }
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM schema_version"), 1);
+}
+
+TEST(Schema, ReopeningDoesNotMigrateAgain) {
+  ScratchDir dir;
+  { ResultsStore::open(dir.path() / "r.sqlite"); }
+  auto store = ResultsStore::open(dir.path() / "r.sqlite");
+  EXPECT_EQ(count(store.database(), "SELECT COUNT(*) FROM schema_version"), 1);
+}
+
+// A later version's step, as a future moebench would ship it.
+Migration add_notes_column() {
+  return {kSchemaVersion + 1, "runs.notes",
+          [](Database& db) { db.exec("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''"); }};
+}
+
+TEST(Schema, ForwardMigrationAppliesNewStepsOnceAndKeepsData) {
+  ScratchDir dir;
+  const auto path = dir.path() / "r.sqlite";
+  {
+    auto store = ResultsStore::open(path);
+    RunInfo run;
+    run.run_key = "nightly";
+    store.begin_run(run);
+  }
+  std::vector<Migration> steps = migrations();
+  steps.push_back(add_notes_column());
+  Database db(path.string(), {});
+  EXPECT_EQ(migrate(db, steps), kSchemaVersion + 1);
+  EXPECT_EQ(migrate(db, steps), kSchemaVersion + 1);  // nothing left to do
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM schema_version"), kSchemaVersion + 1);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM runs WHERE notes = ''"), 1);
+}
+
+TEST(Schema, MigratingAnEmptyDatabaseRunsEveryStepInOrder) {
+  ScratchDir dir;
+  Database db((dir.path() / "r.sqlite").string(), {});
+  EXPECT_EQ(schema_version(db), 0);
+  std::vector<Migration> steps = migrations();
+  steps.push_back(add_notes_column());
+  EXPECT_EQ(migrate(db, steps), kSchemaVersion + 1);
+  auto q = db.prepare("SELECT version, description FROM schema_version ORDER BY version");
+  for (const Migration& m : steps) {
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.int64(0), m.version);
+    EXPECT_EQ(q.text(1), m.description);
+  }
+}
+
+TEST(Schema, AFailingStepLeavesTheOldVersionIntact) {
+  ScratchDir dir;
+  const auto path = dir.path() / "r.sqlite";
+  { ResultsStore::open(path); }
+  std::vector<Migration> steps = migrations();
+  steps.push_back({kSchemaVersion + 1, "half done", [](Database& db) {
+                     db.exec("ALTER TABLE runs ADD COLUMN notes TEXT");
+                     db.exec("THIS IS NOT SQL");
+                   }});
+  Database db(path.string(), {});
+  EXPECT_THROW(migrate(db, steps), StoreError);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'notes'"), 0);
+}
+
+TEST(Schema, ANewerDatabaseIsRefusedNamingTheFileAndVersions) {
+  ScratchDir dir;
+  const auto path = dir.path() / "r.sqlite";
+  {
+    Database db(path.string(), {});
+    std::vector<Migration> steps = migrations();
+    steps.push_back(add_notes_column());
+    migrate(db, steps);
+  }
+  const std::string msg = what_of([&] { ResultsStore::open(path); });
+  EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("schema version 2 is newer than this moebench understands (1)"),
+            std::string::npos)
+      << msg;
+  StoreOptions ro;
+  ro.database.read_only = true;
+  EXPECT_NE(what_of([&] { ResultsStore::open(path, ro); }).find("use a newer moebench"),
+            std::string::npos);
+}
+
+TEST(Schema, ForeignFilesAreRefused) {
+  ScratchDir dir;
+  const auto other = dir.path() / "other.sqlite";
+  {
+    Database db(other.string(), {});
+    db.exec("CREATE TABLE t (x)");
+  }
+  EXPECT_NE(what_of([&] { ResultsStore::open(other); }).find("not a moebench results database"),
+            std::string::npos);
+  const auto text = dir.path() / "notes.txt";
+  std::ofstream(text) << "this is not a database, just some text that is long enough........";
+  const std::string msg = what_of([&] { ResultsStore::open(text); });
+  EXPECT_NE(msg.find(text.string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a database"), std::string::npos) << msg;
+  StoreOptions ro;
+  ro.database.read_only = true;
+  EXPECT_NE(what_of([&] { ResultsStore::open(dir.path() / "missing.sqlite", ro); })
+                .find("missing.sqlite: no such results database"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace moebench::store
