@@ -19,7 +19,7 @@ namespace {
 
 struct EvalArgs {
   std::string model, out, samples, generations, chat_template = "none", tasks_dir, batch = "16";
-  std::vector<std::string> suites, data;
+  std::vector<std::string> suites, tasks, data;
   int64_t limit = -1;
   bool add_bos = false, allow_unsandboxed = false;
   int sandbox_workers = 0;
@@ -52,7 +52,7 @@ std::map<std::string, std::map<size_t, std::vector<std::string>>> read_generatio
 }
 
 void run(const EvalArgs& a) {
-  eval::TaskSelection selection{a.suites, a.data,
+  eval::TaskSelection selection{a.suites, a.tasks, a.data,
                                 a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir)};
   eval::LoadedTasks tasks = eval::load_tasks(selection);
   std::unique_ptr<eval::Sandbox> sandbox;
@@ -115,6 +115,8 @@ void register_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Evaluate a model on suites and datasets");
   cmd->add_option("--model", a->model, "Model directory or merge recipe (.yml)");
   cmd->add_option("--suite", a->suites, "Bundled suites (math,coding,truthfulness,roleplay) or suite YAML paths")
+      ->delimiter(',');
+  cmd->add_option("--tasks", a->tasks, "Single tasks: bundled task names or task YAML paths")
       ->delimiter(',');
   cmd->add_option("--data", a->data, "Dataset adapter NAME=PATH (gsm8k, humaneval, mbpp, truthfulqa_mc1, truthfulqa_mc2, rolebench)");
   cmd->add_option("--tasks-dir", a->tasks_dir, "Where bundled suites live (default: the checkout's tasks/)");

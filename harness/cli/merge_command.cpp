@@ -60,6 +60,7 @@ void register_merge(CLI::App& app) {
     a->options.gates_file = a->gates;
     merge::MergeRecipe recipe = merge::MergeRecipe::load(a->recipe);
     merge::MergeSummary s = merge::merge_recipe_to_directory(recipe, a->out, a->options);
+    for (const std::string& source : s.sources) std::cout << source << "\n";
     for (const std::string& note : s.notes) std::cerr << "note: " << note << "\n";
     std::cout << fmt::format("gates: {} ({}), {:.2f} s\n", merge::gate_mode_name(recipe.gate_mode),
                              a->gates.empty() ? "computed in float32 on " + merge::gate_device(a->options) : a->gates,

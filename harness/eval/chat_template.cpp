@@ -16,9 +16,9 @@ namespace moebench::eval {
 namespace {
 
 const std::vector<std::pair<ChatFormat, std::string>> kFormats = {
-    {ChatFormat::None, "none"},     {ChatFormat::Mistral, "mistral"},
+    {ChatFormat::None, "none"},      {ChatFormat::Mistral, "mistral"},
     {ChatFormat::Llama2, "llama-2"}, {ChatFormat::ChatML, "chatml"},
-    {ChatFormat::Zephyr, "zephyr"}, {ChatFormat::Alpaca, "alpaca"}};
+    {ChatFormat::Zephyr, "zephyr"},  {ChatFormat::Alpaca, "alpaca"}};
 
 const char* kAlpacaPreamble =
     "Below is an instruction that describes a task. Write a response that appropriately "
@@ -55,8 +55,8 @@ std::string render_inst(const std::vector<ChatMessage>& messages, bool llama2) {
     if (m->role == "user") {
       std::string content = m->content;
       if (first_user && !system.empty()) {
-        content = llama2 ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content
-                         : system + "\n\n" + content;
+        content =
+            llama2 ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content : system + "\n\n" + content;
       }
       first_user = false;
       out += "[INST] " + (llama2 ? python_strip(content) : content) + " [/INST]";
@@ -101,13 +101,15 @@ ChatFormat detect_chat_format(const fs::path& model_dir, std::string* reason) {
   std::string name = lower_ascii(fs::absolute(model_dir).lexically_normal().filename().string());
   if (fs::is_regular_file(config_path)) {
     const nlohmann::json config = io::read_json_file(config_path);
-    const nlohmann::json* tmpl = config.contains("chat_template") ? &config["chat_template"] : nullptr;
+    const nlohmann::json* tmpl =
+        config.contains("chat_template") ? &config["chat_template"] : nullptr;
     std::string jinja;
     if (tmpl && tmpl->is_string()) {
       jinja = tmpl->get<std::string>();
     } else if (tmpl && tmpl->is_array()) {
       for (const auto& entry : *tmpl) {
-        if (!entry.is_object() || !entry.contains("template") || !entry["template"].is_string()) continue;
+        if (!entry.is_object() || !entry.contains("template") || !entry["template"].is_string())
+          continue;
         if (jinja.empty() || entry.value("name", "") == "default") jinja = entry["template"];
       }
     }
@@ -146,7 +148,8 @@ ChatFormat resolve_chat_format(const std::string& name, const fs::path& model_di
     }
   }
   const std::string near = closest_match(name, chat_template_names());
-  fail_input("--chat-template", "unknown chat template '{}'{}; known: none, mistral, llama-2, "
+  fail_input("--chat-template",
+             "unknown chat template '{}'{}; known: none, mistral, llama-2, "
              "chatml, zephyr, alpaca, auto",
              name, near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
 }
@@ -162,7 +165,8 @@ std::string apply_chat_template(ChatFormat format, const std::vector<ChatMessage
     case ChatFormat::Llama2:
       return render_inst(messages, true);
     case ChatFormat::ChatML:
-      for (const auto& m : messages) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+      for (const auto& m : messages)
+        out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
       return out + "<|im_start|>assistant\n";
     case ChatFormat::Zephyr:
       for (const auto& m : messages) out += "<|" + m.role + "|>\n" + m.content + "</s>\n";

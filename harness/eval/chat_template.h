@@ -44,7 +44,8 @@ std::vector<std::string> chat_template_names();
 ChatFormat resolve_chat_format(const std::string& name, const std::filesystem::path& model_dir,
                                std::string* reason = nullptr);
 // `auto` (see above); ChatFormat::None when nothing is recognised.
-ChatFormat detect_chat_format(const std::filesystem::path& model_dir, std::string* reason = nullptr);
+ChatFormat detect_chat_format(const std::filesystem::path& model_dir,
+                              std::string* reason = nullptr);
 // The family of a Jinja chat template, by its markers; ChatFormat::None when unknown.
 ChatFormat chat_format_of_template(const std::string& jinja);
 

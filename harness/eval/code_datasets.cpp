@@ -41,12 +41,16 @@ Task mbpp_task(const fs::path& path) {
                            : -1;
     // The standard split (Hugging Face "full"): test = task_ids 11-510; the
     // prompting examples 2-4 are lm-eval's fixed 3 shots, in this order.
-    if (id >= 11 && id <= 510) test.push_back(std::move(doc));
-    else if (id >= 2 && id <= 4) fewshot.push_back(std::move(doc));
+    if (id >= 11 && id <= 510)
+      test.push_back(std::move(doc));
+    else if (id >= 2 && id <= 4)
+      fewshot.push_back(std::move(doc));
   }
   if (test.size() != 500 || fewshot.size() != 3) {
-    fail_input(file.string(), "expected MBPP's 974 tasks (test task_ids 11-510 and prompt "
-               "task_ids 2-4), found {} test and {} prompt tasks", test.size(), fewshot.size());
+    fail_input(file.string(),
+               "expected MBPP's 974 tasks (test task_ids 11-510 and prompt "
+               "task_ids 2-4), found {} test and {} prompt tasks",
+               test.size(), fewshot.size());
   }
   std::sort(fewshot.begin(), fewshot.end(),
             [](const json& a, const json& b) { return a["task_id"] < b["task_id"]; });

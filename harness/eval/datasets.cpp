@@ -51,8 +51,10 @@ Task gsm8k_task(const fs::path& path) {
   const fs::path file = dataset_file(path, "test.jsonl");
   const fs::path train = file.parent_path() / "train.jsonl";
   if (!fs::is_regular_file(train)) {
-    fail_input(file.string(), "GSM8K's 5-shot examples come from train.jsonl, not found beside it "
-               "at {}", train.string());
+    fail_input(file.string(),
+               "GSM8K's 5-shot examples come from train.jsonl, not found beside it "
+               "at {}",
+               train.string());
   }
   TaskSpec spec = adapter_spec("gsm8k", file, 3.0);
   spec.fewshot_path = train;
@@ -99,7 +101,8 @@ Task truthfulqa_task(const fs::path& path, bool mc2) {
       }
       json choices = json::array(), labels = json::array();
       for (const auto& [answer, label] : item[key].items()) {
-        if (!label.is_number_integer()) fail_input(where, "{}: label of '{}' is not 0/1", key, answer);
+        if (!label.is_number_integer())
+          fail_input(where, "{}: label of '{}' is not 0/1", key, answer);
         choices.push_back(answer);
         labels.push_back(label.get<int>());
       }
@@ -144,8 +147,10 @@ const std::vector<DatasetAdapter>& dataset_adapters() {
       {"gsm8k", "test.jsonl", gsm8k_task},
       {"humaneval", "HumanEval.jsonl.gz", humaneval_task},
       {"mbpp", "mbpp.jsonl", mbpp_task},
-      {"truthfulqa_mc1", "mc_task.json", [](const fs::path& p) { return truthfulqa_task(p, false); }},
-      {"truthfulqa_mc2", "mc_task.json", [](const fs::path& p) { return truthfulqa_task(p, true); }},
+      {"truthfulqa_mc1", "mc_task.json",
+       [](const fs::path& p) { return truthfulqa_task(p, false); }},
+      {"truthfulqa_mc2", "mc_task.json",
+       [](const fs::path& p) { return truthfulqa_task(p, true); }},
       {"rolebench", "role_specific_test.jsonl", rolebench_task},
   };
   return adapters;

@@ -120,8 +120,10 @@ DocTemplate::DocTemplate(const std::string& text, const std::string& where) : te
     const std::string& p = piece.path_text;
     size_t i = 0;
     auto bad = [&](const char* why) {
-      fail_input(where, "template '{}': '{{{{{}}}}}' {} (only {{{{field}}}}, {{{{field.sub}}}} and "
-                 "{{{{field[0]}}}} are supported)", text, p, why);
+      fail_input(where,
+                 "template '{}': '{{{{{}}}}}' {} (only {{{{field}}}}, {{{{field.sub}}}} and "
+                 "{{{{field[0]}}}} are supported)",
+                 text, p, why);
     };
     while (i < p.size()) {
       Step step;
@@ -185,9 +187,10 @@ const json& DocTemplate::resolve(const json& doc, const Piece& piece,
           for (const auto& item : cur->items()) keys.push_back(item.key());
         }
         std::string near = closest_match(step.key, keys);
-        fail_input(where, "template '{}' names missing field '{}'{}{}", text_, walked,
-                   near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near),
-                   keys.empty() ? "" : fmt::format("; the document has: {}", fmt::join(keys, ", ")));
+        fail_input(
+            where, "template '{}' names missing field '{}'{}{}", text_, walked,
+            near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near),
+            keys.empty() ? "" : fmt::format("; the document has: {}", fmt::join(keys, ", ")));
       }
       cur = &*it;
     }

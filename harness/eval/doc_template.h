@@ -9,7 +9,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -33,13 +32,13 @@ class DocTemplate {
 
  private:
   struct Step {
-    std::string key;  // object member, or
+    std::string key;     // object member, or
     int64_t index = -1;  // list element when key is empty (negative counts from the end)
   };
   struct Piece {
-    std::string literal;      // text before the placeholder
-    std::vector<Step> path;   // empty for the trailing literal
-    std::string path_text;    // as written, for messages
+    std::string literal;     // text before the placeholder
+    std::vector<Step> path;  // empty for the trailing literal
+    std::string path_text;   // as written, for messages
   };
   const nlohmann::json& resolve(const nlohmann::json& doc, const Piece& piece,
                                 const std::string& where) const;

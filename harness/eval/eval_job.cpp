@@ -8,6 +8,7 @@
 #include "harness/eval/datasets.h"
 #include "harness/eval/results_json.h"
 #include "harness/util/error.h"
+#include "harness/util/text.h"
 
 namespace moebench::eval {
 
@@ -25,6 +26,27 @@ LoadedTasks load_tasks(const TaskSelection& selection) {
       out.tasks.push_back(std::move(t));
       out.suite_of_task.push_back(static_cast<int>(out.suites.size()) - 1);
     }
+  }
+  for (const std::string& name : selection.tasks) {
+    std::filesystem::path path = name;
+    if (path.extension() != ".yaml" && path.extension() != ".yml") {
+      // A bundled task: look for it in every suite's folder.
+      std::vector<std::string> known;
+      path.clear();
+      for (const std::string& suite : list_suites(selection.tasks_dir)) {
+        for (const TaskSpec& spec : load_suite(suite, selection.tasks_dir).tasks) {
+          known.push_back(spec.task);
+          if (spec.task == name) path = spec.source;
+        }
+      }
+      if (path.empty()) {
+        const std::string near = closest_match(name, known);
+        fail_input("--tasks", "no bundled task '{}'{}", name,
+                   near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
+      }
+    }
+    out.tasks.push_back(Task::load(load_task_spec(path)));
+    out.suite_of_task.push_back(-1);
   }
   for (const std::string& arg : selection.data) {
     auto [name, path] = parse_data_arg(arg);

@@ -16,6 +16,7 @@ namespace moebench::eval {
 
 struct TaskSelection {
   std::vector<std::string> suites;     // bundled suite names or suite YAML paths
+  std::vector<std::string> tasks;      // single tasks: names of bundled tasks or task YAML paths
   std::vector<std::string> data;       // "NAME=PATH" dataset adapters (gsm8k, humaneval, ...)
   std::filesystem::path tasks_dir;     // where bundled suites live
 };

@@ -42,8 +42,8 @@ PythonRandom::PythonRandom(uint64_t seed) {
     if (j >= key.size()) j = 0;
   }
   for (size_t k = kN - 1; k; --k) {
-    mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941U)) -
-             static_cast<uint32_t>(i);
+    mt_[i] =
+        (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941U)) - static_cast<uint32_t>(i);
     ++i;
     if (i >= kN) {
       mt_[0] = mt_[kN - 1];
@@ -120,9 +120,9 @@ std::vector<size_t> PythonRandom::sample(size_t n, size_t k) {
   return result;
 }
 
-std::vector<std::vector<size_t>> draw_fewshot(
-    size_t n_docs, size_t n_fewshot_docs, const FewshotDraw& draw,
-    const std::function<bool(size_t, size_t)>& same_doc) {
+std::vector<std::vector<size_t>> draw_fewshot(size_t n_docs, size_t n_fewshot_docs,
+                                              const FewshotDraw& draw,
+                                              const std::function<bool(size_t, size_t)>& same_doc) {
   std::vector<std::vector<size_t>> out(n_docs);
   if (draw.num_fewshot <= 0) return out;
   const size_t want = static_cast<size_t>(draw.num_fewshot);

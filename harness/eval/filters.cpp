@@ -13,8 +13,8 @@ namespace moebench::eval {
 
 const std::vector<std::string>& filter_function_names() {
   static const std::vector<std::string> names = {
-      "regex",     "take_first", "take_first_k", "majority_vote",    "strip",
-      "lowercase", "uppercase",  "remove_whitespace"};
+      "regex", "take_first", "take_first_k", "majority_vote",
+      "strip", "lowercase",  "uppercase",    "remove_whitespace"};
   return names;
 }
 
@@ -29,14 +29,15 @@ std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern,
   return regex;
 }
 
-std::string regex_extract(const re2::RE2& regex, const std::string& response,
-                          int64_t group_select, const std::string& fallback) {
+std::string regex_extract(const re2::RE2& regex, const std::string& response, int64_t group_select,
+                          const std::string& fallback) {
   const int groups = regex.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> m(static_cast<size_t>(groups) + 1);
   // Keep only the match group_select needs: the k-th from the start, or a window
   // of the last |k| (a hostile response may hold millions of matches).
   const bool from_end = group_select < 0;
-  const size_t want = from_end ? static_cast<size_t>(-group_select) : static_cast<size_t>(group_select);
+  const size_t want =
+      from_end ? static_cast<size_t>(-group_select) : static_cast<size_t>(group_select);
   std::deque<std::vector<re2::StringPiece>> kept;
   size_t count = 0;
   size_t pos = 0;
@@ -84,9 +85,9 @@ FilterPipeline::FilterPipeline(const FilterSpec& spec, const std::string& where)
   for (size_t i = 0; i < spec.steps.size(); ++i) {
     Step step{spec.steps[i], nullptr};
     if (step.spec.function == "regex") {
-      step.regex = compile_regex(step.spec.regex_pattern,
-                                 fmt::format("{}: filter '{}' step {}: regex_pattern", where,
-                                             spec.name, i));
+      step.regex =
+          compile_regex(step.spec.regex_pattern,
+                        fmt::format("{}: filter '{}' step {}: regex_pattern", where, spec.name, i));
     }
     steps_.push_back(std::move(step));
   }

@@ -20,8 +20,7 @@ namespace moebench::eval {
 // Compiles `pattern` under RE2 (UTF-8, no log spam); InputError naming `where`,
 // the pattern and RE2's reason when RE2 rejects it (e.g. look-arounds,
 // back-references, which Python's re has and RE2 does not).
-std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern,
-                                              const std::string& where);
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, const std::string& where);
 
 // lm-eval's RegexFilter on one response: Python's re.findall, then the match at
 // `group_select` (negative counts from the end); with several groups, the first
@@ -30,8 +29,8 @@ std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern,
 // Differences from Python's re: \d, \w, \s and \b are ASCII-only in RE2, `$` matches
 // only at the very end (not before a final newline), and after an empty match the
 // scan moves on one character (Python may still take a longer match there).
-std::string regex_extract(const re2::RE2& regex, const std::string& response,
-                          int64_t group_select, const std::string& fallback);
+std::string regex_extract(const re2::RE2& regex, const std::string& response, int64_t group_select,
+                          const std::string& fallback);
 
 class FilterPipeline {
  public:

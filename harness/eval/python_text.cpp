@@ -44,7 +44,8 @@ char32_t decode_utf8(std::string_view text, size_t& i, bool* valid) {
   }
   if (valid) *valid = true;
   char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+  for (size_t k = 1; k < len; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
   i += len;
   return cp;
 }
@@ -70,8 +71,8 @@ void append_utf8(std::string& out, char32_t c) {
 bool python_isspace(char32_t c) {
   // Python: bidirectional type WS, B or S, or category Zs.
   return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202f || c == 0x205f || c == 0x3000;
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+         c == 0x205f || c == 0x3000;
 }
 
 std::string python_strip(std::string_view text) {

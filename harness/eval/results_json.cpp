@@ -53,7 +53,8 @@ json task_config_json(const TaskSpec& spec) {
   }
   json metrics = json::array();
   for (const MetricSpec& m : spec.metric_list) {
-    json entry{{"metric", m.metric}, {"aggregation", m.aggregation},
+    json entry{{"metric", m.metric},
+               {"aggregation", m.aggregation},
                {"higher_is_better", m.higher_is_better}};
     if (m.metric == "exact_match") {
       entry["ignore_case"] = m.ignore_case;
@@ -100,9 +101,9 @@ json task_config_json(const TaskSpec& spec) {
 
 json results_json(const std::vector<TaskResult>& tasks, const std::vector<GroupResult>& groups,
                   const json& extra) {
-  json out{{"results", json::object()},         {"groups", json::object()},
-           {"group_subtasks", json::object()},  {"configs", json::object()},
-           {"versions", json::object()},        {"n-shot", json::object()},
+  json out{{"results", json::object()},          {"groups", json::object()},
+           {"group_subtasks", json::object()},   {"configs", json::object()},
+           {"versions", json::object()},         {"n-shot", json::object()},
            {"higher_is_better", json::object()}, {"n-samples", json::object()}};
   std::map<std::string, bool> in_group;
   auto add_task = [&](const TaskResult& t, const std::string& alias) {
@@ -158,8 +159,11 @@ json sample_record(const Task& task, size_t doc_id, const std::vector<Request>& 
     } else {
       const GenerationKwargs& g = task.spec().generation_kwargs;
       args = {{"arg_0", sanitize_utf8(requests[r].context)},
-              {"arg_1", {{"until", requests[r].until}, {"max_gen_toks", requests[r].max_gen_toks},
-                         {"do_sample", g.do_sample}, {"temperature", g.temperature}}}};
+              {"arg_1",
+               {{"until", requests[r].until},
+                {"max_gen_toks", requests[r].max_gen_toks},
+                {"do_sample", g.do_sample},
+                {"temperature", g.temperature}}}};
     }
     arguments["gen_args_" + std::to_string(r)] = args;
   }
@@ -191,7 +195,8 @@ json sample_record(const Task& task, size_t doc_id, const std::vector<Request>& 
               {"metrics", json::array()}};
   const std::string suffix = "," + filter;
   for (const auto& [key, value] : score.metrics) {
-    if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    if (key.size() <= suffix.size() ||
+        key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) {
       continue;
     }
     const std::string name = key.substr(0, key.size() - suffix.size());

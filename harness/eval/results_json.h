@@ -8,9 +8,8 @@
 // A standard error that does not exist (n < 2, weighted metrics) is "N/A", as in lm-eval.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -22,8 +21,8 @@ namespace moebench::eval {
 struct TaskResult {
   const Task* task = nullptr;
   std::map<std::string, MetricResult> metrics;  // Task::aggregate
-  int64_t n_original = 0;   // documents in the task
-  int64_t n_effective = 0;  // documents evaluated (--limit)
+  int64_t n_original = 0;                       // documents in the task
+  int64_t n_effective = 0;                      // documents evaluated (--limit)
 };
 
 struct GroupResult {

@@ -62,9 +62,17 @@ std::vector<std::string> bwrap_command(const std::string& bwrap,
   // spelled out because --disable-userns (bwrap >= 0.8: no nested namespaces for
   // the program) requires it. --new-session: no TIOCSTI into our terminal.
   // --die-with-parent + the pid namespace: killing bwrap kills everything inside.
+  // --as-pid-1: Python itself is the namespace's init, so when it exits the kernel
+  // has killed and reaped the rest before bwrap reaps Python. With bwrap's own
+  // init instead, bwrap exits first and that init is left a zombie for the
+  // host's pid 1 to reap (never, if moebench is that pid 1 in a container).
+  // The price: as init, Python ignores signals it has no handler for (SIGXCPU,
+  // os.kill of itself); the kernel's SIGKILL and fault signals still apply.
+  // --info-fd 4: bwrap reports the program's pid there (see ChildSpec).
   std::vector<std::string> args = {
       bwrap,           "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-      "--new-session", "--hostname",    "sandbox"};
+      "--new-session", "--as-pid-1"};
+  args.insert(args.end(), {"--info-fd", "4", "--hostname", "sandbox"});
   args.insert(args.end(), mounts.begin(), mounts.end());
   std::string tmp_size = std::to_string(limits.tmp_bytes);
   args.insert(
@@ -164,6 +172,7 @@ ProgramResult Sandbox::run_with(const std::string& source, const SandboxLimits& 
     spec.argv = bwrap_command(bwrap_path_, bwrap_mounts_, python_path_, limits);
     spec.env = {std::string("PATH=") + kSystemPath};
     spec.fd3 = memfd;
+    spec.bwrap_info_fd4 = true;
     return verdict(run_child(spec, limits), limits, true);
   }
   // Unsandboxed (opted in): a private directory as cwd, HOME and TMPDIR, owned by

@@ -15,13 +15,14 @@ struct SandboxLimits {
   // Then the process group is killed: room for real work, yet a hung program
   // costs one worker only this long.
   double wall_seconds = 10;
-  // RLIMIT_CPU per process (SIGXCPU): a busy loop, not a loaded machine.
+  // RLIMIT_CPU per process (SIGKILL at the limit): names a busy loop as such,
+  // where a timeout might also mean a loaded machine.
   double cpu_seconds = 10;
   // RLIMIT_AS per process: "allocate 10 GB" is a MemoryError, not host swapping.
   // Address space, not RAM; with rlimits only, a run's processes together may
   // reach max_processes times this (no cgroup is used).
   int64_t memory_bytes = int64_t{1} << 30;
-  // RLIMIT_NPROC, bwrap's own two processes included; made effective as root by a
+  // RLIMIT_NPROC, bwrap's own process included; made effective as root by a
   // fresh uid per run (sandbox_child.h). Contains a fork bomb, allows a small pool.
   int64_t max_processes = 64;
   // RLIMIT_FSIZE: no single file larger; stops "write 1 GB to /tmp/x" early.

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <string>
 
 namespace moebench::eval {
@@ -37,9 +38,10 @@ void exec_child(const ChildExec& x) {
   sigset_t none;
   sigemptyset(&none), sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  int report = x.fd3 >= 0 ? 4 : 3;
+  int report = x.fd4 >= 0 ? 5 : x.fd3 >= 0 ? 4 : 3;
   if (dup2(x.in, 0) < 0 || dup2(x.out, 1) < 0 || dup2(x.err, 2) < 0 ||
-      (x.fd3 >= 0 && dup2(x.fd3, 3) < 0) || dup3(x.report, report, O_CLOEXEC) < 0)
+      (x.fd3 >= 0 && dup2(x.fd3, 3) < 0) || (x.fd4 >= 0 && dup2(x.fd4, 4) < 0) ||
+      dup3(x.report, report, O_CLOEXEC) < 0)
     child_fail(x.report, kDup);
   // Closes whatever else is open, including fds other threads made without O_CLOEXEC.
   if (syscall(SYS_close_range, report + 1, ~0U, 0) != 0)
@@ -59,6 +61,35 @@ void exec_child(const ChildExec& x) {
   if (x.cwd && chdir(x.cwd) != 0) child_fail(report, kChdir);
   execve(x.program, x.argv, x.envp);
   child_fail(report, kExec);
+}
+
+namespace {
+
+// Non-root can only lower a hard limit.
+rlimit clamp_limit(int resource, rlim_t soft, rlim_t hard) {
+  rlimit current{};
+  getrlimit(resource, &current);
+  if (geteuid() != 0 && current.rlim_max != RLIM_INFINITY) {
+    hard = std::min(hard, current.rlim_max);
+    soft = std::min(soft, hard);
+  }
+  return {soft, hard};
+}
+
+}  // namespace
+
+void set_limits(ChildExec& x, const SandboxLimits& limits) {
+  // Not root: the kernel counts every task of this user against NPROC.
+  auto nproc = static_cast<rlim_t>(limits.max_processes + (x.drop ? 0 : count_tasks_of(getuid())));
+  auto cpu = static_cast<rlim_t>(std::ceil(std::max(limits.cpu_seconds, 1.0)));
+  auto memory = static_cast<rlim_t>(std::max<int64_t>(limits.memory_bytes, 0));
+  auto file = static_cast<rlim_t>(std::max<int64_t>(limits.file_bytes, 0));
+  x.limits[0] = {RLIMIT_AS, clamp_limit(RLIMIT_AS, memory, memory)};
+  // Soft = hard, so SIGKILL: SIGXCPU would be ignored by Python as bwrap's pid 1.
+  x.limits[1] = {RLIMIT_CPU, clamp_limit(RLIMIT_CPU, cpu, cpu)};
+  x.limits[2] = {RLIMIT_NPROC, clamp_limit(RLIMIT_NPROC, nproc, nproc)};
+  x.limits[3] = {RLIMIT_FSIZE, clamp_limit(RLIMIT_FSIZE, file, file)};
+  x.limits[4] = {RLIMIT_CORE, {0, 0}};
 }
 
 const char* child_step_name(int step) {

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 
+#include "harness/eval/sandbox.h"
+
 namespace moebench::eval {
 
 // Everything exec_child needs, built before fork.
@@ -25,15 +27,20 @@ struct ChildExec {
   bool drop;  // to uid
   uid_t uid;
   pid_t parent;
-  // stdin, stdout, stderr, fd 3, and `report`: a close-on-exec pipe that gets
-  // {step, errno} when a step fails and closes unseen when exec succeeds.
-  int in, out, err, fd3, report;
+  // stdin, stdout, stderr, fds 3 and 4 (-1: none; fd4 only with fd3), and
+  // `report`: a close-on-exec pipe that gets {step, errno} when a step fails and
+  // closes unseen when exec succeeds.
+  int in, out, err, fd3, fd4, report;
   struct Limit {
     int resource;
     rlimit value;
   } limits[5] = {};
 };
 
+// Fills x.limits (x.drop set first): AS, CPU (soft = hard: SIGKILL, since Python
+// as bwrap's pid 1 ignores SIGXCPU), NPROC (not dropped: the user's current tasks
+// + the limit, as the kernel counts them all), FSIZE, CORE = 0.
+void set_limits(ChildExec& x, const SandboxLimits& limits);
 // In the forked child: own process group, default signal dispositions, fds
 // 0..3 (and nothing else, even fds other threads opened without O_CLOEXEC),
 // rlimits, the run uid, PR_SET_PDEATHSIG + no_new_privs, cwd, execve.

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -53,20 +52,14 @@ int high_fd(int fd, const char* what) {
   return high;
 }
 
-// Non-root can only lower a hard limit.
-rlimit clamp_limit(int resource, rlim_t soft, rlim_t hard) {
-  rlimit current{};
-  getrlimit(resource, &current);
-  if (geteuid() != 0 && current.rlim_max != RLIM_INFINITY) {
-    hard = std::min(hard, current.rlim_max);
-    soft = std::min(soft, hard);
-  }
-  return {soft, hard};
-}
-
-int reap(pid_t pid) {
+// Waits for `pid`; adds the CPU time of it and the descendants it reaped.
+int reap(pid_t pid, double* cpu_seconds = nullptr) {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) continue;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) continue;
+  if (cpu_seconds)
+    *cpu_seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+                   (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   return status;
 }
 
@@ -80,7 +73,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 // Reads both pipes until the child has exited and they are closed (or 0.5 s
 // after the exit: an unsandboxed daemon may hold them), killing the group on
 // timeout or overflow. Reaps the child; returns its wait status.
-int capture(pid_t pid, int pidfd, int out_fd, int err_fd, Clock::time_point start,
+int capture(pid_t pid, int pidfd, int inner_pidfd, int out_fd, int err_fd, Clock::time_point start,
             const SandboxLimits& limits, ChildOutcome& result) {
   struct {
     int fd;
@@ -95,17 +88,27 @@ int capture(pid_t pid, int pidfd, int out_fd, int err_fd, Clock::time_point star
   int status = 0;
   // Before the reap only: a zombie leader still holds the pid, which cannot be reused.
   auto kill_group = [&] { kill(-pid, SIGKILL), kill(pid, SIGKILL); };
+  // Timeout or overflow: the program first (bwrap reaps it, then exits), its
+  // whole group if that has not ended it within a second.
+  Clock::time_point kill_group_at = Clock::time_point::max();
+  auto stop = [&] {
+    if (inner_pidfd >= 0 && syscall(SYS_pidfd_send_signal, inner_pidfd, SIGKILL, nullptr, 0) == 0)
+      kill_group_at = Clock::now() + std::chrono::seconds(1);
+    else
+      kill_group();
+  };
   char buffer[65536];
   while (true) {
     auto now = Clock::now();
     if (reaped && (!(streams[0].open || streams[1].open) || now >= drain_until)) break;
     if (!reaped && !result.timed_out && now >= deadline) {
       result.timed_out = true;
-      kill_group();
+      stop();
     }
-    auto until = reaped             ? drain_until
-                 : result.timed_out ? now + std::chrono::milliseconds(100)
-                                    : deadline;
+    if (!reaped && now >= kill_group_at) kill_group(), kill_group_at = Clock::time_point::max();
+    auto until = reaped                                       ? drain_until
+                 : result.timed_out || result.output_overflow ? now + std::chrono::milliseconds(100)
+                                                              : deadline;
     int timeout_ms = static_cast<int>(
         std::chrono::ceil<std::chrono::milliseconds>(std::max(until - now, Clock::duration{}))
             .count());
@@ -127,20 +130,40 @@ int capture(pid_t pid, int pidfd, int out_fd, int err_fd, Clock::time_point star
       text.append(buffer, std::min(static_cast<size_t>(n), room));
       if (static_cast<size_t>(n) > room && !result.output_overflow) {
         result.output_overflow = true;  // keep reading (and discarding) until EOF
-        if (!reaped) kill_group();
+        if (!reaped) stop();
       }
     }
     siginfo_t info{};  // WNOWAIT: look without reaping, so kill_group is still safe
     if (!reaped && waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
         info.si_pid == pid) {
       kill_group();  // leftovers in its group; bwrap's die with their pid namespace
-      status = reap(pid);
+      status = reap(pid, &result.cpu_seconds);
       reaped = true;
       result.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       drain_until = Clock::now() + std::chrono::milliseconds(500);
     }
   }
   return status;
+}
+
+// The program's pid, as a pidfd, from bwrap's --info-fd JSON ({"child-pid": N,
+// ...}), which bwrap writes before it runs the program but never closes.
+int read_child_pidfd(int info_fd, Clock::time_point deadline) {
+  std::string info;
+  char buffer[1024];
+  while (info.find('}') == std::string::npos) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd fds = {info_fd, POLLIN, 0};
+    if (left <= 0 || poll(&fds, 1, static_cast<int>(left)) == 0) return -1;
+    ssize_t n = read(info_fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    info.append(buffer, static_cast<size_t>(n));
+  }
+  size_t key = info.find("\"child-pid\":");
+  if (key == std::string::npos) return -1;
+  long child = std::strtol(info.c_str() + key + 12, nullptr, 10);
+  return child > 0 ? static_cast<int>(syscall(SYS_pidfd_open, child, 0)) : -1;
 }
 
 }  // namespace
@@ -156,6 +179,12 @@ ChildOutcome run_child(const ChildSpec& spec, const SandboxLimits& limits) {
   }
   Fd devnull(high_fd(open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null"));
   Fd fd3(spec.fd3 >= 0 ? high_fd(fcntl(spec.fd3, F_DUPFD_CLOEXEC, 0), "dup") : -1);
+  Fd info_r, info_w;
+  if (spec.bwrap_info_fd4) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) fail_system("pipe2");
+    info_r.fd = high_fd(fds[0], "pipe2"), info_w.fd = high_fd(fds[1], "pipe2");
+  }
 
   bool drop = spec.drop_to_run_uid && geteuid() == 0;
   ChildExec x;
@@ -170,24 +199,16 @@ ChildOutcome run_child(const ChildSpec& spec, const SandboxLimits& limits) {
   x.out = out_w.get();
   x.err = err_w.get();
   x.fd3 = fd3.get();
+  x.fd4 = info_w.get();
   x.report = report_w.get();
-  // Not root: the kernel counts every task of this user against NPROC.
-  auto nproc = static_cast<rlim_t>(limits.max_processes + (drop ? 0 : count_tasks_of(getuid())));
-  auto cpu = static_cast<rlim_t>(std::ceil(std::max(limits.cpu_seconds, 1.0)));
-  auto memory = static_cast<rlim_t>(std::max<int64_t>(limits.memory_bytes, 0));
-  auto file = static_cast<rlim_t>(std::max<int64_t>(limits.file_bytes, 0));
-  x.limits[0] = {RLIMIT_AS, clamp_limit(RLIMIT_AS, memory, memory)};
-  x.limits[1] = {RLIMIT_CPU, clamp_limit(RLIMIT_CPU, cpu, cpu + 1)};  // SIGXCPU, then SIGKILL
-  x.limits[2] = {RLIMIT_NPROC, clamp_limit(RLIMIT_NPROC, nproc, nproc)};
-  x.limits[3] = {RLIMIT_FSIZE, clamp_limit(RLIMIT_FSIZE, file, file)};
-  x.limits[4] = {RLIMIT_CORE, {0, 0}};
+  set_limits(x, limits);
 
   const auto start = Clock::now();
   pid_t pid = fork();
   if (pid < 0) fail_system("fork");
   if (pid == 0) exec_child(x);
   setpgid(pid, pid);  // EACCES once it has exec'd: then it already did it itself
-  out_w.reset(), err_w.reset(), report_w.reset(), devnull.reset(), fd3.reset();
+  out_w.reset(), err_w.reset(), report_w.reset(), devnull.reset(), fd3.reset(), info_w.reset();
   Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));  // -1 before Linux 5.3
 
   int message[2];
@@ -200,7 +221,11 @@ ChildOutcome run_child(const ChildSpec& spec, const SandboxLimits& limits) {
                                      std::strerror(message[1]));
     return result;
   }
-  int status = capture(pid, pidfd.get(), out_r.get(), err_r.get(), start, limits, result);
+  auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(limits.wall_seconds));
+  Fd inner_pidfd(spec.bwrap_info_fd4 ? read_child_pidfd(info_r.get(), deadline) : -1);
+  int status =
+      capture(pid, pidfd.get(), inner_pidfd.get(), out_r.get(), err_r.get(), start, limits, result);
   if (drop && spec.sweep_run_uid) kill_all_of_uid(spec.run_uid);
   if (WIFEXITED(status)) result.exited = true, result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);

@@ -2,11 +2,10 @@
 // that talks to the kernel. sandbox.cpp decides what to run (bwrap or python).
 //
 // The child (sandbox_child.h), before exec: its own process group, so a timeout
-// kills the whole group at once; rlimits AS / CPU / NPROC / FSIZE / CORE=0, which
-// everything it starts inherits; as root a fresh unprivileged uid per run, without
-// which RLIMIT_NPROC would not apply at all (not root: NPROC = the user's current
-// task count + the limit, since the kernel counts them all); PDEATHSIG, no new
-// privileges, stdin /dev/null and no other inherited fd.
+// kills the whole group at once; rlimits (set_limits), which everything it starts
+// inherits; as root a fresh unprivileged uid per run, without which RLIMIT_NPROC
+// would not apply at all; PDEATHSIG, no new privileges, stdin /dev/null and no
+// other inherited fd.
 // The parent polls stdout, stderr and a pidfd until the child exits, the wall
 // clock runs out or an output cap is passed, then SIGKILLs the group and reaps.
 #pragma once
@@ -26,10 +25,14 @@ struct ChildSpec {
   std::vector<std::string> env;   // "NAME=value", the child's whole environment
   std::string cwd;                // empty: inherit
   int fd3 = -1;                   // handed to the child as fd 3 (bwrap --ro-bind-data 3)
-  bool drop_to_run_uid = true;    // when root: run as run_uid
-  uid_t run_uid = 0;              // from fresh_run_uid()
-  bool sweep_run_uid = false;     // when dropped: at the end SIGKILL every process of
-                                  // run_uid, e.g. a setsid()'d daemon (no pid namespace)
+  // The child is bwrap with `--info-fd 4`: read the "child-pid" it reports, and on
+  // timeout or overflow kill that process (the program, bwrap's pid 1) first, so
+  // that bwrap still reaps it and nothing is orphaned to the host's init.
+  bool bwrap_info_fd4 = false;
+  bool drop_to_run_uid = true;  // when root: run as run_uid
+  uid_t run_uid = 0;            // from fresh_run_uid()
+  bool sweep_run_uid = false;   // when dropped: at the end SIGKILL every process of
+                                // run_uid, e.g. a setsid()'d daemon (no pid namespace)
 };
 
 struct ChildOutcome {
@@ -40,6 +43,7 @@ struct ChildOutcome {
   bool timed_out = false, output_overflow = false;
   std::string out, err;
   double wall_seconds = 0;
+  double cpu_seconds = 0;  // of the child and the descendants it reaped
 };
 
 // Runs `spec` under `limits` to completion. Never throws for what the child does;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "harness/util/text.h"
 
@@ -49,6 +50,7 @@ ProgramResult verdict(ChildOutcome child, const SandboxLimits& limits, bool sand
   if (sandboxed && child.exited && child.exit_code > 128 && child.exit_code < 128 + 65)
     r.exit_code = -(child.exit_code - 128);
   std::string type = exception_type(child.err);
+  double cpu_limit = std::ceil(std::max(limits.cpu_seconds, 1.0));  // as set_limits sets it
   if (!child.spawn_error.empty()) {
     r.reason = "sandbox error: " + child.spawn_error;
   } else if (child.timed_out) {
@@ -56,6 +58,10 @@ ProgramResult verdict(ChildOutcome child, const SandboxLimits& limits, bool sand
   } else if (child.output_overflow) {
     r.reason = fmt::format("output limit (more than {} on stdout or stderr)",
                            human_bytes(limits.output_bytes));
+  } else if (r.exit_code == -SIGKILL && child.cpu_seconds >= 0.9 * cpu_limit) {
+    // Not our SIGKILL (timeouts were handled above) but RLIMIT_CPU's; rusage is
+    // tick-sampled, hence the margin.
+    r.reason = fmt::format("cpu time limit ({} s)", limits.cpu_seconds);
   } else if (r.exit_code < 0) {
     r.reason = signal_reason(-r.exit_code, limits);
   } else if (r.exit_code == 0) {

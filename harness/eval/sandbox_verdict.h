@@ -1,6 +1,7 @@
 // What a finished child means for the program: the verdict and the reason a
 // user reads in reports. Limits are recognised from how they surface: our own
-// kill (timeout, output cap), SIGXCPU / SIGXFSZ, or Python's last traceback line
+// kill (timeout, output cap), a SIGKILL after the CPU time limit was used up,
+// SIGXCPU / SIGXFSZ (unsandboxed children), or Python's last traceback line
 // (MemoryError under RLIMIT_AS, EFBIG under RLIMIT_FSIZE, ENOSPC on the tmpfs).
 #pragma once
 

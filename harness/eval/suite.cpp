@@ -49,8 +49,8 @@ std::vector<AggregateMetric> parse_aggregates(const YamlFields& f) {
     if (m.metric.empty()) a.fail("metric", "is missing");
     m.aggregation = a.get_string("aggregation", "mean");
     if (m.aggregation != "mean") {
-      a.fail("aggregation", "only 'mean' is supported for groups (as in lm-eval), got '" +
-                                m.aggregation + "'");
+      a.fail("aggregation",
+             "only 'mean' is supported for groups (as in lm-eval), got '" + m.aggregation + "'");
     }
     m.weight_by_size = a.get_bool("weight_by_size", false);
     if (a.has("filter_list")) m.filter_list = a.get_string_list("filter_list");
@@ -69,16 +69,16 @@ SuiteSpec load_suite(const std::string& name_or_path, const fs::path& tasks_dir)
       const auto names = list_suites(tasks_dir);
       const std::string near = closest_match(name_or_path, names);
       fail_input("--suite", "unknown suite '{}'{}; suites in {}: {}", name_or_path,
-                 near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near),
-                 tasks_dir.string(), names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
+                 near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near), tasks_dir.string(),
+                 names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
     }
   }
   SuiteSpec suite;
   suite.source = file.string();
   YamlFields f(load_yaml_file(file), file.string());
-  f.check_keys({"group", "group_alias", "task", "aggregate_metric_list", "expected_expert",
-                "metadata"},
-               "a suite spec");
+  f.check_keys(
+      {"group", "group_alias", "task", "aggregate_metric_list", "expected_expert", "metadata"},
+      "a suite spec");
   suite.group = f.get_string("group");
   if (suite.group.empty()) f.fail("group", "is missing (the suite's name)");
   suite.group_alias = f.get_string("group_alias");
@@ -149,7 +149,8 @@ std::map<std::string, MetricResult> aggregate_group(
       r.value = num / den;
       bool any_nan = false;
       for (double s : stderrs) any_nan = any_nan || std::isnan(s);
-      r.stderr_value = any_nan ? std::numeric_limits<double>::quiet_NaN() : pooled_stderr(stderrs, sizes);
+      r.stderr_value =
+          any_nan ? std::numeric_limits<double>::quiet_NaN() : pooled_stderr(stderrs, sizes);
       for (int64_t s : sizes) r.n += s;
       r.higher_is_better = higher;
       out[key] = r;

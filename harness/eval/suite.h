@@ -9,10 +9,9 @@
 //   metadata: {version: 1.0}
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,8 +30,8 @@ struct AggregateMetric {
 
 struct SuiteSpec {
   std::string group;
-  std::string group_alias;   // optional display name
-  std::string source;        // the suite YAML
+  std::string group_alias;  // optional display name
+  std::string source;       // the suite YAML
   std::vector<TaskSpec> tasks;
   std::vector<AggregateMetric> aggregate_metric_list;
   std::string expected_expert;  // optional

@@ -76,6 +76,7 @@ bool mc1_choices(const nlohmann::json& doc, const std::vector<std::string>& opti
 
 Task::Task(TaskSpec spec, std::vector<Doc> docs, std::vector<Doc> fewshot_docs)
     : spec_(std::move(spec)), docs_(std::move(docs)), fewshot_docs_(std::move(fewshot_docs)) {
+  finalize_task_spec(spec_);  // idempotent: a Task's spec is always a checked one
   const std::string& src = spec_.source;
   auto c = std::make_shared<Compiled>();
   c->text = DocTemplate(spec_.doc_to_text, src + ": doc_to_text");
@@ -128,7 +129,8 @@ Task::Task(TaskSpec spec, std::vector<Doc> docs, std::vector<Doc> fewshot_docs)
     } else {
       references(i);
       if (c->needs_programs && program_shape(doc) == ProgramShape::None) {
-        fail_input(where(i), "pass@k needs the tests of the document: HumanEval's prompt, test "
+        fail_input(where(i),
+                   "pass@k needs the tests of the document: HumanEval's prompt, test "
                    "and entry_point, or MBPP's test_list");
       }
     }
@@ -143,9 +145,8 @@ Task::Task(TaskSpec spec, std::vector<Doc> docs, std::vector<Doc> fewshot_docs)
                draw, same_split ? "the task" : spec_.fewshot_path.string(), pool.size());
   }
   FewshotDraw how{spec_.fewshot_config.sampler, spec_.fewshot_seed, spec_.num_fewshot, same_split};
-  fewshot_ = draw_fewshot(docs_.size(), pool.size(), how, [&](size_t doc, size_t shot) {
-    return pool[shot] == docs_[doc];
-  });
+  fewshot_ = draw_fewshot(docs_.size(), pool.size(), how,
+                          [&](size_t doc, size_t shot) { return pool[shot] == docs_[doc]; });
   for (size_t i = 0; i < docs_.size() && spec_.num_fewshot > 0; ++i) fewshot_context(i);
 }
 
@@ -271,7 +272,8 @@ std::string Task::prompt(size_t i) const {
   // lm-eval scores a rolling document on its own: no description, no shots, no text.
   if (spec_.output_type == OutputType::LoglikelihoodRolling) return "";
   std::string description;
-  if (!spec_.description.empty()) description = compiled_->description.render(docs_.at(i), where(i));
+  if (!spec_.description.empty())
+    description = compiled_->description.render(docs_.at(i), where(i));
   return description + fewshot_context(i) + compiled_->text.render(docs_.at(i), where(i));
 }
 

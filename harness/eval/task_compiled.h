@@ -16,7 +16,7 @@ namespace moebench::eval {
 struct Task::Compiled {
   DocTemplate text, target, choice, description;
   DocTemplate fewshot_text, fewshot_target;  // fewshot_config overrides; empty: the above
-  DocTemplate labels;                         // mc2: the 0/1 labels beside the choices
+  DocTemplate labels;                        // mc2: the 0/1 labels beside the choices
   std::vector<FilterPipeline> filters;
   std::vector<std::optional<ExactMatch>> exact_match;  // per metric_list entry
   bool needs_labels = false, needs_programs = false, needs_mc1 = false;

@@ -54,8 +54,10 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
                                 ? static_cast<size_t>(spec_.repeats)
                                 : 1;
     if (resp.size() != expected) {
-      throw std::invalid_argument(fmt::format("Task::score: {} document {} has {} responses, "
-                                              "expected {}", spec_.task, i, resp.size(), expected));
+      throw std::invalid_argument(
+          fmt::format("Task::score: {} document {} has {} responses, "
+                      "expected {}",
+                      spec_.task, i, resp.size(), expected));
     }
     SampleScore& out_s = out[s];
 
@@ -68,7 +70,8 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
       const ChoicePredictions pred = predict_choice(lls, options);
       std::vector<int> labels;
       if (c.needs_labels) {
-        for (const auto& l : *c.labels.value(docs_[i], where(i))) labels.push_back(as_index(l) == 1);
+        for (const auto& l : *c.labels.value(docs_[i], where(i)))
+          labels.push_back(as_index(l) == 1);
       }
       // mc1 over the mc1 choices only (see mc1_choices); acc when there are none.
       double mc1 = pred.acc == g;
@@ -81,13 +84,20 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
       }
       for (const MetricSpec& m : spec_.metric_list) {
         double v = 0;
-        if (m.metric == "acc" && spec_.process_results == "mc2") v = mc2_score(lls, labels);
-        else if (m.metric == "acc") v = pred.acc == g;
-        else if (m.metric == "mc1") v = mc1;
-        else if (m.metric == "acc_norm") v = pred.acc_norm == g;
-        else if (m.metric == "acc_bytes") v = pred.acc_bytes == g;
-        else if (m.metric == "exact_match") v = resp[g].is_greedy ? 1.0 : 0.0;
-        else if (m.metric == "mc2") v = mc2_score(lls, labels);
+        if (m.metric == "acc" && spec_.process_results == "mc2")
+          v = mc2_score(lls, labels);
+        else if (m.metric == "acc")
+          v = pred.acc == g;
+        else if (m.metric == "mc1")
+          v = mc1;
+        else if (m.metric == "acc_norm")
+          v = pred.acc_norm == g;
+        else if (m.metric == "acc_bytes")
+          v = pred.acc_bytes == g;
+        else if (m.metric == "exact_match")
+          v = resp[g].is_greedy ? 1.0 : 0.0;
+        else if (m.metric == "mc2")
+          v = mc2_score(lls, labels);
         out_s.metrics[m.metric + ",none"] = v;
       }
     } else if (spec_.output_type == OutputType::GenerateUntil) {
@@ -128,9 +138,9 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
       for (const MetricSpec& m : spec_.metric_list) {
         const std::string key = m.metric + ",none";
         out_s.metrics[key] = resp[0].logprob;
-        out_s.weights[key] = m.metric == "word_perplexity"   ? python_word_count(text)
-                             : m.metric == "perplexity"      ? resp[0].tokens
-                                                             : text.size();  // bytes
+        out_s.weights[key] = m.metric == "word_perplexity" ? python_word_count(text)
+                             : m.metric == "perplexity"    ? resp[0].tokens
+                                                           : text.size();  // bytes
       }
     }
   }
@@ -150,7 +160,9 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
     for (const auto& [owner, nc] : counts) {
       for (const MetricSpec& m : spec_.metric_list) {
         const int64_t k = pass_k(m.metric);
-        if (k > 0) out[owner.first].metrics[m.metric + "," + owner.second] = pass_at_k(nc.first, nc.second, k);
+        if (k > 0)
+          out[owner.first].metrics[m.metric + "," + owner.second] =
+              pass_at_k(nc.first, nc.second, k);
       }
     }
   }

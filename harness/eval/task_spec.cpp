@@ -82,8 +82,8 @@ FilterStep parse_filter_step(const YAML::Node& node, const std::string& file,
     step.function = f.get_string("function");
     step.regex_pattern = f.get_string("regex_pattern", step.regex_pattern);
     if (step.function == "regex") {  // compiled here too, for the line number in errors
-      compile_regex(step.regex_pattern, f.where("regex_pattern") + ": field '" +
-                                            f.field("regex_pattern") + "'");
+      compile_regex(step.regex_pattern,
+                    f.where("regex_pattern") + ": field '" + f.field("regex_pattern") + "'");
     }
     step.group_select = f.get_int("group_select", 0, -1000000, 1000000);
     step.fallback = f.get_string("fallback", step.fallback);
@@ -130,8 +130,8 @@ std::vector<MetricSpec> parse_metric_list(const YamlFields& f) {
   if (!list.IsSequence()) f.fail("metric_list", "expected a list, got " + shown(list));
   for (size_t i = 0; i < list.size(); ++i) {
     YamlFields m(list[i], f.file(), fmt::format("metric_list[{}].", i));
-    m.check_keys({"metric", "aggregation", "higher_is_better", "ignore_case",
-                  "ignore_punctuation", "regexes_to_ignore", "k"},
+    m.check_keys({"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation",
+                  "regexes_to_ignore", "k"},
                  "a metric_list entry");
     MetricSpec spec;
     spec.metric = m.get_string("metric");
@@ -144,8 +144,8 @@ std::vector<MetricSpec> parse_metric_list(const YamlFields& f) {
                                    near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near),
                                    fmt::join(known, ", ")));
     }
-    const bool lower_better = spec.metric.find("perplexity") != std::string::npos ||
-                              spec.metric == "bits_per_byte";
+    const bool lower_better =
+        spec.metric.find("perplexity") != std::string::npos || spec.metric == "bits_per_byte";
     spec.aggregation = m.get_string("aggregation");
     spec.higher_is_better = m.get_bool("higher_is_better", !lower_better);
     spec.ignore_case = m.get_bool("ignore_case", false);
@@ -177,8 +177,7 @@ std::vector<MetricSpec> parse_metric_list(const YamlFields& f) {
 
 void apply_generation_kwargs(const YamlFields& f, TaskSpec& spec) {
   YamlFields g(f.node("generation_kwargs"), f.file(), "generation_kwargs.");
-  g.check_keys({"until", "max_gen_toks", "do_sample", "temperature", "top_p"},
-               "generation_kwargs");
+  g.check_keys({"until", "max_gen_toks", "do_sample", "temperature", "top_p"}, "generation_kwargs");
   GenerationKwargs& kw = spec.generation_kwargs;
   kw = GenerationKwargs{};  // lm-eval: given generation_kwargs replace the defaults
   kw.until = g.get_string_list("until");
@@ -189,7 +188,7 @@ void apply_generation_kwargs(const YamlFields& f, TaskSpec& spec) {
 }
 
 // Applies the keys of one file (and, first, of the file it includes) onto `spec`.
-void apply_file(const fs::path& path, TaskSpec& spec, bool& has_generation_kwargs, int depth,
+void apply_file(const fs::path& path, TaskSpec& spec, bool& until_given, int depth,
                 std::vector<std::string>& chain) {
   if (depth > kMaxIncludeDepth) {
     fail_input(path.string(), "include chain too deep ({}): {}", depth, fmt::join(chain, " -> "));
@@ -211,7 +210,7 @@ void apply_file(const fs::path& path, TaskSpec& spec, bool& has_generation_kwarg
     if (!fs::is_regular_file(included)) {
       f.fail("include", fmt::format("file '{}' not found", included.string()));
     }
-    apply_file(included, spec, has_generation_kwargs, depth + 1, chain);
+    apply_file(included, spec, until_given, depth + 1, chain);
   }
   const std::pair<const char*, std::string*> strings[] = {
       {"task", &spec.task},
@@ -245,7 +244,8 @@ void apply_file(const fs::path& path, TaskSpec& spec, bool& has_generation_kwarg
     spec.doc_to_target = f.get_string("doc_to_target");
     int64_t index = 0;
     spec.doc_to_target_index.reset();
-    if (n.Tag() == "?" && YAML::convert<int64_t>::decode(n, index)) spec.doc_to_target_index = index;
+    if (n.Tag() == "?" && YAML::convert<int64_t>::decode(n, index))
+      spec.doc_to_target_index = index;
   }
   if (f.has("doc_to_choice")) {
     YAML::Node n = f.node("doc_to_choice");
@@ -259,7 +259,7 @@ void apply_file(const fs::path& path, TaskSpec& spec, bool& has_generation_kwarg
   }
   if (f.has("generation_kwargs")) {
     apply_generation_kwargs(f, spec);
-    has_generation_kwargs = true;
+    until_given = YamlFields(f.node("generation_kwargs"), f.file()).has("until");
   }
   if (f.has("filter_list")) spec.filter_list = parse_filter_list(f);
   if (f.has("metric_list")) spec.metric_list = parse_metric_list(f);
@@ -290,15 +290,17 @@ void apply_file(const fs::path& path, TaskSpec& spec, bool& has_generation_kwarg
 TaskSpec load_task_spec(const fs::path& yaml_path) {
   TaskSpec spec;
   spec.source = yaml_path.string();
-  bool has_generation_kwargs = false;
+  bool until_given = false;
   std::vector<std::string> chain;
-  apply_file(yaml_path, spec, has_generation_kwargs, 0, chain);
+  apply_file(yaml_path, spec, until_given, 0, chain);
   if (spec.task.empty()) fail_input(spec.source, "field 'task' is missing (the task's name)");
   if (spec.dataset_path.empty()) {
-    fail_input(spec.source, "field 'dataset_path' is missing (the items JSONL, relative to the YAML)");
+    fail_input(spec.source,
+               "field 'dataset_path' is missing (the items JSONL, relative to the YAML)");
   }
-  // lm-eval: without generation_kwargs a generation stops at the few-shot delimiter.
-  if (!has_generation_kwargs) spec.generation_kwargs.until = {spec.fewshot_delimiter};
+  // lm-eval (TaskConfig.__post_init__): without `until`, with or without
+  // generation_kwargs, a generation stops at the few-shot delimiter.
+  if (!until_given) spec.generation_kwargs.until = {spec.fewshot_delimiter};
   finalize_task_spec(spec);
   return spec;
 }

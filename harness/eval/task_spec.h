@@ -3,10 +3,9 @@
 // lm-eval meaning is listed here; tasks/README.md documents the file format.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +22,7 @@ struct FilterStep {
   // remove_whitespace
   std::string function;
   std::string regex_pattern = R"(#### (\-?[0-9\.\,]+))";  // regex: lm-eval's RegexFilter default
-  int64_t group_select = 0;            // regex: which match of findall; negative counts from the end
+  int64_t group_select = 0;  // regex: which match of findall; negative counts from the end
   std::string fallback = "[invalid]";  // regex: the result when nothing matches
   int64_t k = 1;                       // take_first_k
 };
@@ -46,12 +45,12 @@ struct FilterSpec {
 //                         bits_per_byte (weighted over the whole task, no stderr)
 struct MetricSpec {
   std::string metric;
-  std::string aggregation;  // default: the metric's own (mean, or the weighted ones)
-  bool higher_is_better = true;        // default false for the perplexities and bits_per_byte
-  bool ignore_case = false;            // exact_match: lowercase both sides
-  bool ignore_punctuation = false;     // exact_match: drop ASCII punctuation (string.punctuation)
+  std::string aggregation;          // default: the metric's own (mean, or the weighted ones)
+  bool higher_is_better = true;     // default false for the perplexities and bits_per_byte
+  bool ignore_case = false;         // exact_match: lowercase both sides
+  bool ignore_punctuation = false;  // exact_match: drop ASCII punctuation (string.punctuation)
   std::vector<std::string> regexes_to_ignore;  // exact_match: removed from both sides first
-  std::vector<int64_t> k;              // pass_at_k: the k values, reported as "pass@K"
+  std::vector<int64_t> k;                      // pass_at_k: the k values, reported as "pass@K"
 };
 
 struct GenerationKwargs {
@@ -64,17 +63,17 @@ struct GenerationKwargs {
 
 // lm-eval's fewshot_config: how few-shot examples are drawn and rendered.
 struct FewshotConfig {
-  std::string sampler = "default";  // default (seeded random.sample) | first_n
+  std::string sampler = "default";         // default (seeded random.sample) | first_n
   std::string doc_to_text, doc_to_target;  // empty: the task's own templates
 };
 
 struct TaskSpec {
-  std::string task;                 // required; the task's name
-  std::string source;               // the YAML file it came from (for messages), or "<adapter>"
-  std::filesystem::path dataset_path;   // items JSONL; relative paths resolve against the YAML
-  std::filesystem::path fewshot_path;   // optional few-shot JSONL; empty: draw from the items
+  std::string task;                    // required; the task's name
+  std::string source;                  // the YAML file it came from (for messages), or "<adapter>"
+  std::filesystem::path dataset_path;  // items JSONL; relative paths resolve against the YAML
+  std::filesystem::path fewshot_path;  // optional few-shot JSONL; empty: draw from the items
   int64_t num_fewshot = 0;
-  uint64_t fewshot_seed = 1234;     // lm-eval's default fewshot_random_seed
+  uint64_t fewshot_seed = 1234;  // lm-eval's default fewshot_random_seed
   FewshotConfig fewshot_config;
   OutputType output_type = OutputType::GenerateUntil;
   // Templates with {{field}}, {{field.sub}}, {{list[0]}}; a bare top-level field name
@@ -90,9 +89,9 @@ struct TaskSpec {
   std::vector<std::string> doc_to_choice_list;
   std::string target_delimiter = " ";
   std::string fewshot_delimiter = "\n\n";
-  std::string description;          // prepended to the prompt (system message under chat)
+  std::string description;  // prepended to the prompt (system message under chat)
   GenerationKwargs generation_kwargs;
-  int64_t repeats = 1;              // generations per document (pass@k with k > 1)
+  int64_t repeats = 1;                  // generations per document (pass@k with k > 1)
   std::vector<FilterSpec> filter_list;  // empty: one "none" pipeline (take_first)
   std::vector<MetricSpec> metric_list;  // empty: lm-eval's defaults for output_type
   // A registered scorer replacing the standard one (lm-eval's process_results);

@@ -18,16 +18,16 @@ namespace moebench::eval {
 namespace {
 
 // Metrics per output type; pass@K (any K >= 1) is a generate_until metric.
-const std::vector<std::string> kChoiceMetrics = {"acc", "acc_norm", "acc_bytes",
-                                                 "exact_match", "mc1", "mc2"};
+const std::vector<std::string> kChoiceMetrics = {"acc",         "acc_norm", "acc_bytes",
+                                                 "exact_match", "mc1",      "mc2"};
 const std::vector<std::string> kGenerateMetrics = {"exact_match", "rougeL", "pass_at_k"};
 const std::vector<std::string> kRollingMetrics = {"perplexity", "word_perplexity",
                                                   "byte_perplexity", "bits_per_byte"};
 
 const std::vector<std::string>& metrics_for(OutputType type) {
-  return type == OutputType::MultipleChoice ? kChoiceMetrics
+  return type == OutputType::MultipleChoice  ? kChoiceMetrics
          : type == OutputType::GenerateUntil ? kGenerateMetrics
-                                              : kRollingMetrics;
+                                             : kRollingMetrics;
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& v) {
@@ -129,7 +129,8 @@ void finalize_task_spec(TaskSpec& spec) {
     if (m.metric.rfind("pass@", 0) == 0 && k < 1) {
       fail_input(where, "{}.metric: '{}' is not pass@K with an integer K >= 1", field, m.metric);
     }
-    const bool ok = k > 0 ? spec.output_type == OutputType::GenerateUntil : contains(allowed, m.metric);
+    const bool ok =
+        k > 0 ? spec.output_type == OutputType::GenerateUntil : contains(allowed, m.metric);
     if (!ok) {
       fail_input(where, "{}.metric: '{}' is not a metric of output_type {} (its metrics: {})",
                  field, m.metric, type, fmt::join(allowed, ", "));
@@ -140,7 +141,8 @@ void finalize_task_spec(TaskSpec& spec) {
     }
     const std::string natural = natural_aggregation(m.metric);
     if (m.aggregation.empty()) m.aggregation = natural;
-    if (m.aggregation != natural && !(natural == "weighted_perplexity" && m.aggregation == "perplexity")) {
+    if (m.aggregation != natural &&
+        !(natural == "weighted_perplexity" && m.aggregation == "perplexity")) {
       fail_input(where, "{}.aggregation: '{}' is not supported for '{}' (use '{}')", field,
                  m.aggregation, m.metric, natural);
     }
@@ -156,8 +158,8 @@ void finalize_task_spec(TaskSpec& spec) {
     }
     for (const MetricSpec& m : spec.metric_list) {
       if (pass_k_of(m.metric) > kept) {
-        fail_input(where, "filter_list '{}' keeps {} response(s) per document; {} needs {}",
-                   f.name, kept, m.metric, pass_k_of(m.metric));
+        fail_input(where, "filter_list '{}' keeps {} response(s) per document; {} needs {}", f.name,
+                   kept, m.metric, pass_k_of(m.metric));
       }
     }
   }
@@ -176,7 +178,8 @@ void finalize_task_spec(TaskSpec& spec) {
   }
   if (spec.output_type == OutputType::MultipleChoice && spec.doc_to_choice.empty() &&
       spec.doc_to_choice_list.empty()) {
-    fail_input(where, "field 'doc_to_choice' is missing (required for output_type multiple_choice)");
+    fail_input(where,
+               "field 'doc_to_choice' is missing (required for output_type multiple_choice)");
   }
   if (spec.output_type == OutputType::LoglikelihoodRolling && spec.num_fewshot != 0) {
     fail_input(where, "field 'num_fewshot': must be 0 for loglikelihood_rolling, got {}",

@@ -1,5 +1,7 @@
 #include "harness/io/tokenizer.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "harness/io/model_config.h"  // read_json_file
@@ -14,6 +16,55 @@ namespace moebench::io {
 
 struct Tokenizer::Impl {
   SentencePieceModel model;
+  // Control and unknown pieces ("<s>", "</s>", "[INST]"...) by first byte: text
+  // that spells one is encoded as that id, as Hugging Face tokenizers do (chat
+  // templates rely on it), longest match first.
+  std::vector<std::vector<std::pair<std::string, int32_t>>> specials =
+      std::vector<std::vector<std::pair<std::string, int32_t>>>(256);
+
+  explicit Impl(SentencePieceModel m) : model(std::move(m)) {
+    const auto& pieces = model.pieces();
+    for (int32_t id = 0; id < static_cast<int32_t>(pieces.size()); ++id) {
+      const auto type = pieces[id].type;
+      if ((type == SentencePieceModel::PieceType::Control ||
+           type == SentencePieceModel::PieceType::Unknown) && !pieces[id].text.empty()) {
+        specials[static_cast<unsigned char>(pieces[id].text[0])].emplace_back(pieces[id].text, id);
+      }
+    }
+    for (auto& list : specials) {
+      std::sort(list.begin(), list.end(),
+                [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    }
+  }
+
+  // Text segments between special-token spellings are encoded on their own
+  // (each with SentencePiece's dummy prefix, as legacy Llama tokenizers do).
+  std::vector<int32_t> encode(std::string_view text) const {
+    std::vector<int32_t> ids;
+    size_t segment = 0;
+    for (size_t pos = 0; pos < text.size();) {
+      const auto& candidates = specials[static_cast<unsigned char>(text[pos])];
+      const std::pair<std::string, int32_t>* hit = nullptr;
+      for (const auto& c : candidates) {
+        if (text.compare(pos, c.first.size(), c.first) == 0) {
+          hit = &c;
+          break;
+        }
+      }
+      if (!hit) {
+        ++pos;
+        continue;
+      }
+      auto part = model.encode(text.substr(segment, pos - segment));
+      ids.insert(ids.end(), part.begin(), part.end());
+      ids.push_back(hit->second);
+      pos += hit->first.size();
+      segment = pos;
+    }
+    auto part = model.encode(text.substr(segment));
+    ids.insert(ids.end(), part.begin(), part.end());
+    return ids;
+  }
 };
 
 namespace {
@@ -41,7 +92,7 @@ std::shared_ptr<const Tokenizer> Tokenizer::from_model_file(const fs::path& toke
   std::error_code ec;
   if (!fs::is_regular_file(tokenizer_model, ec))
     fail_input(where, "not found (Llama/Mistral models need a SentencePiece tokenizer.model)");
-  auto impl = std::make_unique<Impl>(Impl{SentencePieceModel::parse(read_file(tokenizer_model), where)});
+  auto impl = std::make_unique<Impl>(SentencePieceModel::parse(read_file(tokenizer_model), where));
   return std::shared_ptr<const Tokenizer>(new Tokenizer(std::move(impl), where, add_bos, add_eos));
 }
 
@@ -60,7 +111,7 @@ std::shared_ptr<const Tokenizer> Tokenizer::load(const fs::path& model_dir) {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
-  std::vector<int32_t> pieces = impl_->model.encode(text);
+  std::vector<int32_t> pieces = impl_->encode(text);
   std::vector<int32_t> ids;
   ids.reserve(pieces.size() + 2);
   if (add_special_tokens && add_bos_ && bos_id() >= 0) ids.push_back(bos_id());

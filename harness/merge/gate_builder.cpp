@@ -4,6 +4,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
 
+#include <malloc.h>
+
 #include <cmath>
 #include <functional>
 
@@ -73,6 +75,62 @@ at::Tensor random_gates(GateMode mode, int64_t L, int64_t E, int64_t H, uint64_t
   return at::rand({L, E, H}, gen, at::kFloat) * 2 * scale - scale;
 }
 
+// The base as a dense model for the gate forward, bound one tensor at a time:
+// each converted tensor's file pages are dropped at once, so the peak is the
+// float32 copy rather than the copy plus the whole (bfloat16) file.
+std::shared_ptr<const model::ModelWeights> dense_base(const SourceModel& base, const model::TensorPlacement& placement) {
+  const io::ModelConfig& c = base.config;
+  auto get = [&](Part part, int64_t layer = -1) {
+    const TensorRef ref{part, layer};
+    at::Tensor t = model::load_tensor(base.store, source_name(ref), tensor_shape(c, ref), placement);
+    io::TensorView view = base.store->get(source_name(ref));
+    if (t.data_ptr() != static_cast<const void*>(view.data)) release_source_pages(view);
+    return t;
+  };
+  auto w = std::make_shared<model::ModelWeights>();
+  w->config = c;
+  w->embed = get(Part::Embed);
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    model::LayerWeights layer;
+    layer.input_norm = get(Part::InputNorm, l);
+    layer.q = get(Part::Q, l), layer.k = get(Part::K, l), layer.v = get(Part::V, l), layer.o = get(Part::O, l);
+    layer.post_norm = get(Part::PostNorm, l);
+    // The dense MLP: the expert parts name the base's own mlp.*_proj tensors.
+    layer.experts = {{get(Part::ExpertGate, l), get(Part::ExpertUp, l), get(Part::ExpertDown, l)}};
+    w->layers.push_back(std::move(layer));
+  }
+  w->final_norm = get(Part::FinalNorm);
+  w->lm_head = c.tie_word_embeddings ? w->embed : get(Part::LmHead);
+  return w;
+}
+
+// [L, E, H] gates of every mode; the base's float32 copy dies with this frame.
+at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
+  const io::ModelConfig& c = in.base.config;
+  const int64_t L = c.num_layers, H = c.hidden_size, E = in.recipe.experts.size();
+  const GateMode mode = in.recipe.gate_mode;
+  if (mode == GateMode::Random || mode == GateMode::UniformRandom) return random_gates(mode, L, E, H, options.seed);
+  model::LoadOptions load;
+  load.device = gate_device(options);
+  const model::TensorPlacement placement = model::parse_placement(load, c);  // float32 always
+  PromptVector vector_of;
+  if (mode == GateMode::CheapEmbed) {
+    at::Tensor embed = model::load_tensor(in.base.store, "model.embed_tokens.weight", {c.vocab_size, H}, placement);
+    vector_of = cheap_embedding(embed, L);
+  } else {
+    vector_of = hidden_states(std::make_shared<model::Transformer>(dense_base(in.base, placement)),
+                              mode == GateMode::HiddenAvg);
+  }
+  std::vector<at::Tensor> per_expert;
+  for (const ExpertRecipe& expert : in.recipe.experts) {
+    at::Tensor v = vector_of(tokenize_prompts(*in.tokenizer, expert.positive_prompts));
+    if (!expert.negative_prompts.empty())
+      v = v - vector_of(tokenize_prompts(*in.tokenizer, expert.negative_prompts));
+    per_expert.push_back(v / v.norm(2, -1, true).clamp_min(1e-8));
+  }
+  return at::stack(per_expert, 1);  // [L, E, H]
+}
+
 }  // namespace
 
 PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<std::string>& prompts) {
@@ -108,44 +166,13 @@ std::string gate_device(const MergeOptions& options) {
 
 GateSet compute_gates(const MergeInputs& in, const MergeOptions& options) {
   c10::InferenceMode guard;
-  const io::ModelConfig& c = in.base.config;
-  const int64_t L = c.num_layers, H = c.hidden_size, E = in.recipe.experts.size();
-  const GateMode mode = in.recipe.gate_mode;
-  at::Tensor gates;  // [L, E, H]
-  if (mode == GateMode::Random || mode == GateMode::UniformRandom) {
-    gates = random_gates(mode, L, E, H, options.seed);
-  } else {
-    model::LoadOptions load;
-    load.device = gate_device(options);
-    const model::TensorPlacement placement = model::parse_placement(load, c);  // float32 always
-    // Copies (another dtype or device) no longer need the file's pages.
-    auto release_copied = [&](const std::string& name) {
-      io::TensorView view = in.base.store->get(name);
-      if (view.dtype != io::DType::F32 || !placement.device.is_cpu()) release_source_pages(view);
-    };
-    PromptVector vector_of;
-    if (mode == GateMode::CheapEmbed) {
-      at::Tensor embed = model::load_tensor(in.base.store, "model.embed_tokens.weight",
-                                            {c.vocab_size, H}, placement);
-      release_copied("model.embed_tokens.weight");
-      vector_of = cheap_embedding(embed, L);
-    } else {
-      auto weights = model::load_model_weights(c, in.base.store, placement);
-      for (const TensorRef& ref : merged_tensors(in.config))
-        if (from_base(ref.part)) release_copied(source_name(ref));
-      vector_of = hidden_states(std::make_shared<model::Transformer>(weights), mode == GateMode::HiddenAvg);
-    }
-    std::vector<at::Tensor> per_expert;
-    for (const ExpertRecipe& expert : in.recipe.experts) {
-      at::Tensor v = vector_of(tokenize_prompts(*in.tokenizer, expert.positive_prompts));
-      if (!expert.negative_prompts.empty())
-        v = v - vector_of(tokenize_prompts(*in.tokenizer, expert.negative_prompts));
-      per_expert.push_back(v / v.norm(2, -1, true).clamp_min(1e-8));
-    }
-    gates = at::stack(per_expert, 1);  // [L, E, H]
-  }
-  gates = gates.to(at::kCPU, at::kFloat).contiguous();
-  GateSet out{L, E, H, {}};
+  at::Tensor gates = gate_tensor(in, options).to(at::kCPU, at::kFloat).contiguous();
+#ifdef __GLIBC__
+  // The float32 base just freed sits in malloc's free lists (glibc raises its
+  // mmap threshold as large blocks are freed); hand it back before the write.
+  malloc_trim(0);
+#endif
+  GateSet out{gates.size(0), gates.size(1), gates.size(2), {}};
   out.values.assign(gates.data_ptr<float>(), gates.data_ptr<float>() + gates.numel());
   return out;
 }

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <set>
+#include <map>
 
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"

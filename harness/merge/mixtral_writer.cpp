@@ -182,6 +182,11 @@ MergeSummary merge_recipe_to_directory(const MergeRecipe& recipe, const fs::path
   summary.gate_seconds = gate_seconds;
   summary.diagnostics = std::move(diagnostics);
   summary.notes = recipe_notes(recipe);
+  auto describe = [](const SourceModel& m) {
+    return fmt::format("{} '{}': {} ({})", m.field, m.where.reference, m.where.dir.string(), m.where.origin);
+  };
+  summary.sources.push_back(describe(in.base));
+  for (const SourceModel& expert : in.experts) summary.sources.push_back(describe(expert));
   return summary;
 }
 

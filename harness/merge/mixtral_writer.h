@@ -36,6 +36,8 @@ struct MergeSummary {
   double gate_seconds = 0, write_seconds = 0;
   GateDiagnostics diagnostics;
   std::vector<std::string> notes;  // recipe_notes()
+  // "base_model 'org/name': /dir (Hugging Face cache)", then each expert's.
+  std::vector<std::string> sources;
 };
 
 // Writes the merged model of `inputs` (InputScope::Full) with `gates`. Uses

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -116,7 +117,10 @@ nlohmann::json lm_eval_results(const std::vector<ScoreRow>& scores) {
     task[s.metric] = json_number(s.value);
     task[name + "_stderr" + filter] = json_number(s.stderr_value);
     o["higher_is_better"][s.task][name] = s.higher_is_better;
-    o["n-samples"][s.task] = {{"original", s.num_docs}, {"effective", s.n}};
+    // lm-eval's "effective" counts documents: the largest n of the task's metrics.
+    auto& n = o["n-samples"][s.task];
+    const int64_t seen = n.is_object() ? n["effective"].get<int64_t>() : 0;
+    n = {{"original", s.num_docs}, {"effective", std::max(s.n, seen)}};
   }
   nlohmann::json out = nlohmann::json::array();
   for (auto& [key, o] : objects) out.push_back(std::move(o));

@@ -12,7 +12,7 @@ namespace moebench::store {
 
 // ---- fp16 ----------------------------------------------------------------------
 
-uint16_t fp16_from_float(float value) {
+uint16_t fp16_from_float_slow(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, 4);
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
@@ -39,7 +39,7 @@ uint16_t fp16_from_float(float value) {
   return sign | static_cast<uint16_t>(half);
 }
 
-float float_from_fp16(uint16_t half) {
+float float_from_fp16_slow(uint16_t half) {
   const uint32_t sign = (half & 0x8000u) << 16;
   const uint32_t exponent = (half >> 10) & 0x1Fu, mantissa = half & 0x3FFu;
   uint32_t bits;
@@ -62,9 +62,26 @@ namespace {
 
 int id_width(int32_t num_experts) { return num_experts > 256 ? 2 : 1; }
 
+// One context per thread: ZSTD_compress would allocate (and zero) a fresh
+// context of a few hundred KB for every 1-2 KB blob, which costs more than
+// compressing it.
+struct ZstdContexts {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ~ZstdContexts() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+ZstdContexts& zstd_contexts() {
+  thread_local ZstdContexts contexts;
+  return contexts;
+}
+
 std::string zstd_compress(const std::string& raw, int level) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
+  size_t n = ZSTD_compressCCtx(zstd_contexts().c, out.data(), out.size(), raw.data(), raw.size(),
+                               level);
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
@@ -72,7 +89,7 @@ std::string zstd_compress(const std::string& raw, int level) {
 
 std::string zstd_decompress(const std::string& blob, size_t expected, const std::string& where) {
   std::string out(expected, '\0');
-  size_t n = ZSTD_decompress(out.data(), out.size(), blob.data(), blob.size());
+  size_t n = ZSTD_decompressDCtx(zstd_contexts().d, out.data(), out.size(), blob.data(), blob.size());
   if (ZSTD_isError(n) || n != expected)
     throw StoreError(where + ": corrupt zstd routing blob (" +
                          (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size") + ")",
@@ -104,7 +121,7 @@ EncodedRouting encode_routing(const LayerRouting& r, int zstd_level) {
     out.weights[i * 2] = static_cast<char>(h & 0xFF);
     out.weights[i * 2 + 1] = static_cast<char>(h >> 8);
   }
-  if (zstd_level > 0 && n > 0) {
+  if (zstd_level != 0 && n > 0) {
     EncodedRouting packed{zstd_compress(out.expert_ids, zstd_level),
                           zstd_compress(out.weights, zstd_level), true};
     if (packed.expert_ids.size() + packed.weights.size() < out.expert_ids.size() + out.weights.size())

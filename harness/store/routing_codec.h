@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +14,31 @@
 namespace moebench::store {
 
 // IEEE binary16 <-> binary32; rounding to nearest, ties to even; overflow to
-// infinity, NaN stays NaN (quiet), subnormals kept.
-uint16_t fp16_from_float(float value);
-float float_from_fp16(uint16_t half);
+// infinity, NaN stays NaN (quiet), subnormals kept. Inline fast paths for
+// normal numbers (every routing weight above 2^-14): these run for every
+// token at every layer, inside the evaluation's time budget.
+uint16_t fp16_from_float_slow(float value);
+float float_from_fp16_slow(uint16_t half);
+
+inline uint16_t fp16_from_float(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  const uint32_t abs = bits & 0x7FFFFFFFu;
+  if (abs < 0x38800000u || abs >= 0x47800000u) return fp16_from_float_slow(value);
+  // 2^-14 <= |x| < 2^16: rebias the exponent (127 -> 15) and round the 13
+  // dropped mantissa bits to nearest even; a carry may reach infinity, rightly.
+  const uint32_t rounded = abs + 0xFFFu + ((abs >> 13) & 1u);
+  return static_cast<uint16_t>(((bits >> 16) & 0x8000u) | ((rounded - 0x38000000u) >> 13));
+}
+
+inline float float_from_fp16(uint16_t half) {
+  const uint32_t exponent = (half >> 10) & 0x1Fu;
+  if (exponent == 0 || exponent == 0x1F) return float_from_fp16_slow(half);
+  const uint32_t bits = ((half & 0x8000u) << 16) | ((exponent + 112u) << 23) | ((half & 0x3FFu) << 13);
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
 
 // A run of consecutive positions of one request of a sample. The tokens of a
 // sample's routing rows are these runs concatenated, in this order.

@@ -1,6 +1,7 @@
 #include "harness/store/routing_recorder.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 
@@ -62,13 +63,20 @@ void RoutingRecorder::on_routing(const model::RoutingEvent& e) {
     Buffer& buf = layers[e.layer];
     buf.top_k = static_cast<int32_t>(k);
     buf.num_experts = static_cast<int32_t>(e.num_experts);
-    for (int64_t t = 0; t < e.seq; ++t) {
-      const int64_t row = b * e.seq + t;
-      if (!e.valid[row]) continue;  // padding
-      buf.positions.push_back(e.positions[row]);
-      buf.ids.insert(buf.ids.end(), e.expert_ids + row * k, e.expert_ids + (row + 1) * k);
-      buf.weights.insert(buf.weights.end(), e.weights + row * k, e.weights + (row + 1) * k);
-      ++buffered_;
+    // Copy each run of real tokens at once (right padding: usually one run per row).
+    for (int64_t t = 0; t < e.seq;) {
+      const int64_t first = b * e.seq + t;
+      if (!e.valid[first]) {  // padding
+        ++t;
+        continue;
+      }
+      int64_t end = first;
+      while (end < (b + 1) * e.seq && e.valid[end]) ++end;
+      buf.positions.insert(buf.positions.end(), e.positions + first, e.positions + end);
+      buf.ids.insert(buf.ids.end(), e.expert_ids + first * k, e.expert_ids + end * k);
+      buf.weights.insert(buf.weights.end(), e.weights + first * k, e.weights + end * k);
+      buffered_ += end - first;
+      t += end - first;
     }
   }
 }
@@ -80,6 +88,13 @@ namespace {
 void append_in_order(const std::vector<int64_t>& pos, const std::vector<int32_t>& ids,
                      const std::vector<float>& weights, int64_t k, LayerRouting* out,
                      std::vector<int64_t>* positions) {
+  if (std::adjacent_find(pos.begin(), pos.end(), std::greater_equal<int64_t>()) == pos.end()) {
+    // The common case, reported once in order: one bulk copy.
+    positions->insert(positions->end(), pos.begin(), pos.end());
+    out->expert_ids.insert(out->expert_ids.end(), ids.begin(), ids.end());
+    out->weights.insert(out->weights.end(), weights.begin(), weights.end());
+    return;
+  }
   std::vector<size_t> order(pos.size());
   std::iota(order.begin(), order.end(), 0);
   if (!std::is_sorted(pos.begin(), pos.end()))

@@ -40,7 +40,10 @@ struct RoutingOptions {
   // written, and is still counted in the aggregates when it does not fit.
   // Default: ~9.6 MB of blobs per task for a 32-layer top-2 model.
   int64_t token_cap = 50000;
-  int zstd_level = 3;  // 0 stores raw blobs (faster, ~2x larger)
+  // zstd level of the blobs; 0 stores raw bytes. Level 1 compresses these
+  // 1-2 KB blobs as well as level 3 in ~60% of the time (~28% smaller than
+  // raw for independent routing; real routing repeats more and packs better).
+  int zstd_level = 1;
 };
 
 // One document's routing: the segments (runs of positions per request) and

@@ -51,20 +51,33 @@ TEST(ChatTemplate, NamesAndAuto) {
     return p;
   };
   std::string why;
-  EXPECT_EQ(resolve_chat_format("auto", model("a", R"({"chat_template": "{% for m in messages %}<|im_start|>{{m.role}}{% endfor %}"})"), &why),
-            ChatFormat::ChatML);
+  EXPECT_EQ(
+      resolve_chat_format(
+          "auto",
+          model(
+              "a",
+              R"({"chat_template": "{% for m in messages %}<|im_start|>{{m.role}}{% endfor %}"})"),
+          &why),
+      ChatFormat::ChatML);
   EXPECT_NE(why.find("chat_template"), std::string::npos) << why;
-  EXPECT_EQ(detect_chat_format(model("b", R"({"chat_template": [{"name": "tool_use", "template": "<|user|>x"}, {"name": "default", "template": "{{ '[INST] ' + m + ' [/INST]' }}"}]})")),
-            ChatFormat::Mistral);
-  EXPECT_EQ(detect_chat_format(model("c", R"({"chat_template": "<<SYS>> [INST]"})")), ChatFormat::Llama2);
+  EXPECT_EQ(
+      detect_chat_format(model(
+          "b",
+          R"({"chat_template": [{"name": "tool_use", "template": "<|user|>x"}, {"name": "default", "template": "{{ '[INST] ' + m + ' [/INST]' }}"}]})")),
+      ChatFormat::Mistral);
+  EXPECT_EQ(detect_chat_format(model("c", R"({"chat_template": "<<SYS>> [INST]"})")),
+            ChatFormat::Llama2);
   EXPECT_EQ(detect_chat_format(model("zephyr-7b-beta", "")), ChatFormat::Zephyr);
-  EXPECT_EQ(detect_chat_format(model("Mixtral-8x7B-Instruct-v0.1", R"({"tokenizer_class": "LlamaTokenizer"})")),
+  EXPECT_EQ(detect_chat_format(
+                model("Mixtral-8x7B-Instruct-v0.1", R"({"tokenizer_class": "LlamaTokenizer"})")),
             ChatFormat::Mistral);
-  EXPECT_EQ(detect_chat_format(model("d", R"({"name_or_path": "teknium/OpenHermes-2.5-Mistral-7B"})")),
-            ChatFormat::ChatML);
+  EXPECT_EQ(
+      detect_chat_format(model("d", R"({"name_or_path": "teknium/OpenHermes-2.5-Mistral-7B"})")),
+      ChatFormat::ChatML);
   EXPECT_EQ(detect_chat_format(model("Llama-2-7b-chat-hf", "")), ChatFormat::Llama2);
   EXPECT_EQ(detect_chat_format(model("Mistral-7B-v0.1", "")), ChatFormat::None);
-  EXPECT_EQ(detect_chat_format(model("e", R"({"chat_template": "{{ messages }}"})")), ChatFormat::None);
+  EXPECT_EQ(detect_chat_format(model("e", R"({"chat_template": "{{ messages }}"})")),
+            ChatFormat::None);
   EXPECT_THROW(detect_chat_format(model("f", "{broken")), InputError);
 }
 

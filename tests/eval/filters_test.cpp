@@ -100,7 +100,8 @@ TEST(FilterPipeline, StepsApplyInOrder) {
   EXPECT_EQ(strict.apply({"so #### 12", "#### 13"}), std::vector<std::string>{"12"});
 
   FilterPipeline text(pipeline("text", {"strip", "lowercase"}), "t");
-  EXPECT_EQ(text.apply({"  \xC3\x80\xC3\x89 Yes\n"}), std::vector<std::string>{"\xC3\xA0\xC3\xA9 yes"});
+  EXPECT_EQ(text.apply({"  \xC3\x80\xC3\x89 Yes\n"}),
+            std::vector<std::string>{"\xC3\xA0\xC3\xA9 yes"});
   FilterPipeline upper(pipeline("u", {"uppercase"}), "t");
   EXPECT_EQ(upper.apply({"abc \xC3\xA9"}), std::vector<std::string>{"ABC \xC3\x89"});
   FilterPipeline vote(pipeline("v", {"majority_vote"}), "t");

@@ -77,6 +77,9 @@ TEST(Oracle, TruthfulQaScorerPreferringTrueAnswers) {
 std::unique_ptr<Sandbox> make_sandbox() {
   SandboxOptions options;
   options.workers = 2;
+  // Reference solutions are checked, not time limits: MBPP 123 (amicable numbers
+  // up to 9999) alone takes several seconds, over 10 s on a loaded machine.
+  options.limits.wall_seconds = options.limits.cpu_seconds = 120;
   try {
     return std::make_unique<Sandbox>(options);
   } catch (const InputError& e) {
@@ -121,8 +124,8 @@ TEST(Oracle, MbppReferenceCodeOnTheTestSplit) {
     if (scores[i].metrics.at("pass@1,none") == 1.0) {
       ++passed;
     } else {
-      std::cout << "MBPP task " << task.docs()[i]["task_id"] << " reference fails: "
-                << scores[i].program_results.at("none")[0] << "\n";
+      std::cout << "MBPP task " << task.docs()[i]["task_id"]
+                << " reference fails: " << scores[i].program_results.at("none")[0] << "\n";
     }
   }
   std::cout << "MBPP reference code passes " << passed << " of " << scores.size()

@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 fs::path tasks_dir() {
   const char* env = std::getenv("MOEBENCH_SOURCE_DIR");
-  const fs::path root = env && *env ? fs::path(env) : fs::path(__FILE__).parent_path() / ".." / "..";
+  const fs::path root =
+      env && *env ? fs::path(env) : fs::path(__FILE__).parent_path() / ".." / "..";
   return (root / "tasks").lexically_normal();
 }
 
@@ -50,8 +51,9 @@ TEST(Suites, EveryBundledSuiteLoads) {
       EXPECT_GT(task.docs().size(), 0u);
       for (size_t i = 0; i < task.docs().size(); ++i) {
         const std::string prompt = task.prompt(i);
-        EXPECT_EQ(task.requests(i, prompt).size(),
-                  task.spec().output_type == OutputType::MultipleChoice ? task.choices(i).size() : 1u);
+        EXPECT_EQ(
+            task.requests(i, prompt).size(),
+            task.spec().output_type == OutputType::MultipleChoice ? task.choices(i).size() : 1u);
       }
     }
   }
@@ -91,8 +93,8 @@ TEST(Suites, ReadmeWorkedExamples) {
   const auto pool = read_jsonl(tasks_dir() / "math" / "math_word_problems_fewshot.jsonl");
   std::string expected;
   for (size_t line : {7, 0, 6, 5, 4, 2, 3, 1}) {
-    expected += "Question: " + pool[line]["question"].get<std::string>() + "\nAnswer: " +
-                pool[line]["answer"].get<std::string>() + "\n\n";
+    expected += "Question: " + pool[line]["question"].get<std::string>() +
+                "\nAnswer: " + pool[line]["answer"].get<std::string>() + "\n\n";
   }
   expected += "Question: " + words.docs()[0]["question"].get<std::string>() + "\nAnswer:";
   EXPECT_EQ(words.prompt(0), expected);
@@ -150,7 +152,8 @@ TEST(Suites, CodingCanonicalSolutionsPassAndEmptyBodiesFail) {
     EXPECT_EQ(scores[i].metrics.at("pass@1,none"), 1.0)
         << task.docs()[i]["id"] << ": " << scores[i].program_results.at("none")[0];
   }
-  EXPECT_EQ(task.aggregate(task.score(all_docs(task), bad, sandbox.get())).at("pass@1,none").value, 0.0);
+  EXPECT_EQ(task.aggregate(task.score(all_docs(task), bad, sandbox.get())).at("pass@1,none").value,
+            0.0);
 }
 
 TEST(Suites, GroupAggregationAsLmEval) {
@@ -165,7 +168,8 @@ TEST(Suites, GroupAggregationAsLmEval) {
   auto g = aggregate_group(suite, results);
   ASSERT_EQ(g.size(), 1u);  // t3 does not report acc,none: left out
   EXPECT_NEAR(g.at("acc,none").value, (0.5 * 10 + 0.9 * 30) / 40, 1e-12);
-  EXPECT_NEAR(g.at("acc,none").stderr_value, std::sqrt((9 * 0.01 * 10 + 29 * 0.04 * 30) / 38.0 / 40), 1e-12);
+  EXPECT_NEAR(g.at("acc,none").stderr_value,
+              std::sqrt((9 * 0.01 * 10 + 29 * 0.04 * 30) / 38.0 / 40), 1e-12);
   EXPECT_EQ(g.at("acc,none").n, 40);
   suite.aggregate_metric_list = {plain};
   EXPECT_NEAR(aggregate_group(suite, results).at("acc,none").value, 0.7, 1e-12);

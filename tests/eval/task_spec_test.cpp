@@ -100,6 +100,13 @@ TEST(TaskSpec, DefaultsFollowLmEval) {
   // Without generation_kwargs lm-eval stops at the few-shot delimiter.
   EXPECT_EQ(spec.generation_kwargs.until, std::vector<std::string>{"\n###\n"});
   ASSERT_EQ(spec.metric_list.size(), 1u);
+  // ... and so without `until` in a given generation_kwargs (TaskConfig.__post_init__).
+  write_text(dir.path() / "t2.yaml",
+             "task: t2\ndataset_path: items.jsonl\ndoc_to_text: '{{question}}'\n"
+             "generation_kwargs: {max_gen_toks: 5}\ntarget_delimiter: \"\"\n");
+  EXPECT_EQ(load_task_spec(dir.path() / "t2.yaml").generation_kwargs.until,
+            std::vector<std::string>{"\n\n"});
+  EXPECT_EQ(load_task_spec(dir.path() / "t2.yaml").target_delimiter, "");  // "" is not null
   EXPECT_EQ(spec.metric_list[0].metric, "exact_match");
 
   write_text(dir.path() / "mc.yaml",
@@ -137,10 +144,16 @@ TEST(TaskSpec, IncludeOverridesKeysOfTheIncludedFile) {
 
   write_text(dir.path() / "a.yaml", "include: b.yaml\ntask: a\n");
   write_text(dir.path() / "b.yaml", "include: a.yaml\ntask: b\n");
-  expect_mentions([&] {
-    try { load_task_spec(dir.path() / "a.yaml"); } catch (const InputError& e) { return std::string(e.what()); }
-    return std::string();
-  }(), {"include cycle"});
+  expect_mentions(
+      [&] {
+        try {
+          load_task_spec(dir.path() / "a.yaml");
+        } catch (const InputError& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }(),
+      {"include cycle"});
   write_text(dir.path() / "c.yaml", "include: missing.yaml\ntask: c\n");
   EXPECT_THROW(load_task_spec(dir.path() / "c.yaml"), InputError);
 }
@@ -156,8 +169,9 @@ TEST(TaskSpec, BadInputsNameFileFieldAndValue) {
   EXPECT_EQ(load_error(kGenerate), "");
   expect_mentions(load_error(with("doc_to_target:", "doc_to_targt:")),
                   {"task.yaml:5", "unknown key 'doc_to_targt'", "did you mean 'doc_to_target'"});
-  expect_mentions(load_error(with("output_type: generate_until", "output_type: generate_untill")),
-                  {"task.yaml:3", "output_type", "'generate_untill'", "did you mean 'generate_until'"});
+  expect_mentions(
+      load_error(with("output_type: generate_until", "output_type: generate_untill")),
+      {"task.yaml:3", "output_type", "'generate_untill'", "did you mean 'generate_until'"});
   expect_mentions(load_error(with("{{answer}}", "{{anwser}}")),
                   {"items.jsonl: item 0", "\"q1\"", "'anwser'", "did you mean 'answer'"});
   expect_mentions(load_error(with("([0-9]+)", "(?<=x)[0-9]+")),
@@ -189,8 +203,9 @@ TEST(TaskSpec, MultipleChoiceLabelsAreChecked) {
       "task: mc\ndataset_path: items.jsonl\noutput_type: multiple_choice\n"
       "doc_to_text: '{{question}}'\ndoc_to_target: '{{label}}'\ndoc_to_choice: '{{choices}}'\n";
   EXPECT_EQ(load_error(mc), "");
-  expect_mentions(load_error(mc, R"({"id": 7, "question": "q", "choices": ["a", "b"], "label": 2})"),
-                  {"items.jsonl: item 0 (id 7)", "label 2 out of range for 2 choices"});
+  expect_mentions(
+      load_error(mc, R"({"id": 7, "question": "q", "choices": ["a", "b"], "label": 2})"),
+      {"items.jsonl: item 0 (id 7)", "label 2 out of range for 2 choices"});
   expect_mentions(load_error(mc, R"({"question": "q", "choices": "ab", "label": 0})"),
                   {"item 0", "must name a non-empty list"});
   expect_mentions(load_error(mc + "metric_list: [{metric: mc2}]\n"),

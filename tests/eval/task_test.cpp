@@ -33,10 +33,9 @@ Task choice_task() {
   spec.doc_to_choice = "{{targets.choices}}";
   spec.metric_list = {metric("acc"), metric("acc_norm"), metric("mc1"), metric("mc2")};
   finalize_task_spec(spec);
-  std::vector<Doc> docs = {
-      json::parse(R"({"question": "Capital of France?", "label": 0,
+  std::vector<Doc> docs = {json::parse(R"({"question": "Capital of France?", "label": 0,
                       "targets": {"choices": ["Paris", "Lyon", "Nice"], "labels": [1, 0, 1]}})"),
-      json::parse(R"({"question": "Capital of Italy?", "label": 1,
+                           json::parse(R"({"question": "Capital of Italy?", "label": 1,
                       "targets": {"choices": ["Milan", "Rome"], "labels": [0, 1]}})")};
   return Task(spec, docs, {});
 }
@@ -136,10 +135,10 @@ TEST(Task, MegabyteResponseThroughGsm8kScoringIsQuick) {
   spec.task = "gsm";
   spec.doc_to_text = "{{q}}";
   spec.doc_to_target = "{{a}}";
-  spec.filter_list = {{"strict-match", {FilterStep{"regex", R"(#### (\-?[0-9\.\,]+))"},
-                                        FilterStep{"take_first"}}},
-                      {"flexible-extract", {FilterStep{"regex", R"((-?[$0-9.,]{2,})|(-?[0-9]+))", -1},
-                                            FilterStep{"take_first"}}}};
+  spec.filter_list = {
+      {"strict-match", {FilterStep{"regex", R"(#### (\-?[0-9\.\,]+))"}, FilterStep{"take_first"}}},
+      {"flexible-extract",
+       {FilterStep{"regex", R"((-?[$0-9.,]{2,})|(-?[0-9]+))", -1}, FilterStep{"take_first"}}}};
   MetricSpec em = metric("exact_match");
   em.ignore_case = true;
   em.regexes_to_ignore = {",", R"(\$)", "(?s).*#### ", R"(\.$)"};
@@ -161,8 +160,8 @@ TEST(Task, RollingPerplexitiesByHand) {
   spec.task = "wiki";
   spec.output_type = OutputType::LoglikelihoodRolling;
   spec.doc_to_target = "{{text}}";
-  spec.metric_list = {metric("word_perplexity"), metric("byte_perplexity"),
-                      metric("bits_per_byte"), metric("perplexity")};
+  spec.metric_list = {metric("word_perplexity"), metric("byte_perplexity"), metric("bits_per_byte"),
+                      metric("perplexity")};
   finalize_task_spec(spec);
   Task task(spec, {json{{"text", "hello world  foo"}}, json{{"text", "caf\xC3\xA9"}}}, {});
   auto reqs = task.requests(0, "ignored");
@@ -210,8 +209,11 @@ TEST(Task, PassAtKNeedsTestsAndASandbox) {
   spec.metric_list = {metric("pass@1")};
   finalize_task_spec(spec);
   EXPECT_THROW(Task(spec, {json{{"prompt", "def f():"}}}, {}), InputError);
-  Task task(spec, {json{{"prompt", "def f():\n"}, {"test", "def check(c): assert c() == 1"},
-                        {"entry_point", "f"}}}, {});
+  Task task(spec,
+            {json{{"prompt", "def f():\n"},
+                  {"test", "def check(c): assert c() == 1"},
+                  {"entry_point", "f"}}},
+            {});
   Response r;
   r.text = "    return 1\n";
   EXPECT_THROW(task.score({0}, {{r}}, nullptr), InputError);

@@ -146,3 +146,28 @@ TEST(Tokenizer, RejectsOutOfRangeIds) {
 
 }  // namespace
 }  // namespace moebench::io
+
+namespace moebench::io {
+namespace {
+
+TEST(TokenizerSpecialTokens, SpelledSpecialTokensBecomeTheirIds) {
+  MOEBENCH_REQUIRE_SHARED();
+  auto tok = Tokenizer::from_model_file(
+      moebench::testing::shared_dir() / "reference/tokenizers/mistral-v0.3/tokenizer.model");
+  // "[INST]" is a control piece of the v0.3 vocabulary; "</s>" is EOS.
+  const int32_t inst = [&] {
+    for (int32_t id = 0; id < tok->vocab_size(); ++id)
+      if (tok->id_to_piece(id) == "[INST]") return id;
+    return -1;
+  }();
+  ASSERT_GE(inst, 0);
+  auto ids = tok->encode("[INST] Hi [/INST] Hello</s>", false);
+  EXPECT_EQ(ids.front(), inst);
+  EXPECT_EQ(ids.back(), tok->eos_id());
+  // The text between two special tokens is encoded on its own (dummy prefix included).
+  auto segment = tok->encode(" Hi ", false);
+  EXPECT_TRUE(std::equal(segment.begin(), segment.end(), ids.begin() + 1));
+}
+
+}  // namespace
+}  // namespace moebench::io

@@ -19,7 +19,8 @@ fs::path reference_dir() { return moebench::testing::shared_dir() / "reference";
 
 fs::path source_dir() {
   const char* dir = std::getenv("MOEBENCH_SOURCE_DIR");
-  return dir && *dir ? fs::path(dir) : fs::current_path();
+  // CMake compiles sources by absolute path: this file is tests/merge/ of the checkout.
+  return dir && *dir ? fs::path(dir) : (fs::path(__FILE__).parent_path() / ".." / "..").lexically_normal();
 }
 
 nlohmann::json read_json(const fs::path& path) {

@@ -17,7 +17,7 @@ namespace moebench::merge::testing {
 namespace fs = std::filesystem;
 
 fs::path reference_dir();                 // ../shared/reference
-fs::path source_dir();                    // the checkout (MOEBENCH_SOURCE_DIR)
+fs::path source_dir();                    // the checkout ($MOEBENCH_SOURCE_DIR overrides)
 nlohmann::json read_json(const fs::path& path);
 
 // Options resolving relative recipe paths against ../shared/reference, as the

@@ -21,11 +21,13 @@ TEST(DatabaseSize, BytesPer1000ScoredTokensFor32Layers4ExpertsTop2) {
   // Payload per token and layer: 2 one-byte ids + 2 fp16 weights = 6 bytes.
   const double payload = 1000.0 * shape.layers * shape.top_k * 3;
   RoutingSizeMeasurement raw = measure_routing_size(dir.path(), shape, 48, 250, 0);
-  RoutingSizeMeasurement zstd = measure_routing_size(dir.path(), shape, 48, 250, 3);
+  RoutingSizeMeasurement zstd =
+      measure_routing_size(dir.path(), shape, 48, 250, RoutingOptions{}.zstd_level);
   fmt::print("routing, 32 layers x top-2 of 4, 250-token samples, {} tokens:\n", raw.tokens);
   fmt::print("  raw blobs : {:.0f} bytes per 1,000 scored tokens ({} -> {})\n",
              raw.bytes_per_1000_tokens, human_bytes(raw.bytes_without), human_bytes(raw.bytes_with));
-  fmt::print("  zstd -3   : {:.0f} bytes per 1,000 scored tokens\n", zstd.bytes_per_1000_tokens);
+  fmt::print("  zstd -{}   : {:.0f} bytes per 1,000 scored tokens\n", RoutingOptions{}.zstd_level,
+             zstd.bytes_per_1000_tokens);
   RecordProperty("raw_bytes_per_1000_tokens", static_cast<int>(raw.bytes_per_1000_tokens));
   RecordProperty("zstd_bytes_per_1000_tokens", static_cast<int>(zstd.bytes_per_1000_tokens));
   // Raw: the payload plus row, page and aggregate overhead (under 15%).
