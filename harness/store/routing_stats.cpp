@@ -23,6 +23,23 @@ void RoutingStats::add(const RoutingStats& o) {
   }
 }
 
+namespace {
+
+// An fp16 value in units of 2^-24, the spacing of the smallest subnormal:
+// every finite half is an integer number of them, so weight mass adds up
+// exactly (in int64 here, and in the REAL column, where sums stay below 2^53
+// units), whatever the order of additions. Inf and NaN count as 0.
+inline int64_t fp16_units(uint16_t h) {
+  const int64_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+  if (exponent == 0x1F) return 0;
+  const int64_t units = exponent == 0 ? mantissa : (1024 + mantissa) << (exponent - 1);
+  return (h & 0x8000) ? -units : units;
+}
+
+constexpr double kUnit = 1.0 / (1 << 24);
+
+}  // namespace
+
 RoutingStats routing_stats(const LayerRouting& r, const std::vector<RoutingSegment>& segments) {
   RoutingStats s;
   s.layer = r.layer;
@@ -33,14 +50,17 @@ RoutingStats routing_stats(const LayerRouting& r, const std::vector<RoutingSegme
   s.mass.assign(r.num_experts, 0.0);
   const int64_t k = r.top_k, n = r.tokens();
   s.tokens = n;
+  std::vector<int64_t> units(r.num_experts, 0);
   for (int64_t t = 0; t < n; ++t) {
     const int32_t* ids = &r.expert_ids[t * k];
+    const float* weights = &r.weights[t * k];
     ++s.first[ids[0]];
     for (int64_t j = 0; j < k; ++j) {
       ++s.assigned[ids[j]];
-      s.mass[ids[j]] += float_from_fp16(fp16_from_float(r.weights[t * k + j]));
+      units[ids[j]] += fp16_units(fp16_from_float(weights[j]));
     }
   }
+  for (int32_t e = 0; e < r.num_experts; ++e) s.mass[e] = static_cast<double>(units[e]) * kUnit;
   int64_t start = 0;
   for (const RoutingSegment& seg : segments) {
     for (int64_t t = start + 1; t < start + seg.tokens && t < n; ++t) {

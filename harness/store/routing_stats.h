@@ -22,7 +22,9 @@ struct RoutingStats {
   int64_t same_topk = 0;
   std::vector<int64_t> assigned;  // [num_experts] tokens with the expert among their top-k
   std::vector<int64_t> first;     // [num_experts] tokens with the expert first
-  std::vector<double> mass;       // [num_experts] sum of the expert's weights (fp16-rounded)
+  // [num_experts] sum of the expert's weights, rounded to fp16 as stored;
+  // exact (a multiple of 2^-24), so sums agree whatever their order.
+  std::vector<double> mass;
 
   // Adds `other`; throws std::invalid_argument when the layer shapes differ.
   void add(const RoutingStats& other);
@@ -30,7 +32,7 @@ struct RoutingStats {
 
 // Statistics of `routing`, whose tokens are laid out as `segments` say
 // (pairs never span two segments). Weights are rounded to fp16 first, so sums
-// recomputed from decoded blobs match up to the order of additions.
+// recomputed from decoded blobs match exactly.
 // REQUIRES: the segments' tokens add up to routing.tokens().
 RoutingStats routing_stats(const LayerRouting& routing, const std::vector<RoutingSegment>& segments);
 
