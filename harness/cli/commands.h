@@ -19,10 +19,6 @@ struct ModelFlags {
   void add_to(CLI::App* command);
 };
 
-// A model directory, or a merge recipe (.yml/.yaml) built in memory.
-std::shared_ptr<model::LanguageModel> load_model_or_recipe(const std::string& path,
-                                                           const model::LoadOptions& options);
-
 void register_eval(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_generate(CLI::App& app);

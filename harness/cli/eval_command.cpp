@@ -77,7 +77,7 @@ void run(const EvalArgs& a) {
     extra["model_name"] = "generations:" + a.generations;
   } else {
     if (a.model.empty()) fail_input("eval", "give --model DIR (or --generations FILE)");
-    auto lm = load_model_or_recipe(a.model, a.flags.options);
+    auto lm = model::LanguageModel::load(a.model, a.flags.options);  // a recipe works too
     config.chat = eval::resolve_chat_format(a.chat_template, a.model);
     engine::EngineOptions engine_options;
     engine_options.batch_size = a.batch == "auto" ? 0 : static_cast<int>(parse_int_list(a.batch, "--batch-size").at(0));

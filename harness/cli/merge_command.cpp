@@ -3,15 +3,37 @@
 // command take a recipe in place of MODEL_DIR.
 #include <fmt/format.h>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
 
 #include "harness/cli/commands.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/mixtral_writer.h"
 #include "harness/merge/moe_assembly.h"
+#include "harness/util/error.h"
 #include "harness/util/text.h"
 
 namespace moebench::cli {
+namespace {
+
+// Ctrl-C / SIGTERM during a merge: stop at the next tensor and let the writer
+// remove its staging directory, rather than die and leave it behind.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted = true; }
+
+struct InterruptGuard {
+  InterruptGuard() {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  ~InterruptGuard() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+};
+
+}  // namespace
 
 void install_recipe_loader() {
   model::set_recipe_loader([](const std::filesystem::path& path, const model::LoadOptions& options) {
@@ -59,6 +81,10 @@ void register_merge(CLI::App& app) {
     a->options.max_shard_bytes = merge::parse_byte_size(a->max_shard, "--max-shard-size");
     a->options.gates_file = a->gates;
     merge::MergeRecipe recipe = merge::MergeRecipe::load(a->recipe);
+    InterruptGuard guard;
+    a->options.on_tensor_written = [out = a->out](int64_t, int64_t) {
+      if (g_interrupted) fail_input(out, "merge interrupted; nothing was written");
+    };
     merge::MergeSummary s = merge::merge_recipe_to_directory(recipe, a->out, a->options);
     for (const std::string& source : s.sources) std::cout << source << "\n";
     for (const std::string& note : s.notes) std::cerr << "note: " << note << "\n";

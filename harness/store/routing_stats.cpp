@@ -1,5 +1,6 @@
 #include "harness/store/routing_stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -50,29 +51,44 @@ RoutingStats routing_stats(const LayerRouting& r, const std::vector<RoutingSegme
   s.mass.assign(r.num_experts, 0.0);
   const int64_t k = r.top_k, n = r.tokens();
   s.tokens = n;
+  // Raw pointers: through vector::operator[] the compiler reloads the data
+  // pointers after every store (they might alias), at every token and layer.
   std::vector<int64_t> units(r.num_experts, 0);
+  int64_t *first = s.first.data(), *assigned = s.assigned.data(), *mass = units.data();
+  // Each token's top-k as a bit set (up to 64 experts) makes the pair test one AND.
+  const bool use_masks = r.num_experts <= 64;
+  std::vector<uint64_t> masks(use_masks ? n : 0);
   for (int64_t t = 0; t < n; ++t) {
     const int32_t* ids = &r.expert_ids[t * k];
     const float* weights = &r.weights[t * k];
-    ++s.first[ids[0]];
+    ++first[ids[0]];
+    uint64_t mask = 0;
     for (int64_t j = 0; j < k; ++j) {
-      ++s.assigned[ids[j]];
-      units[ids[j]] += fp16_units(fp16_from_float(weights[j]));
+      ++assigned[ids[j]];
+      mass[ids[j]] += fp16_units(fp16_from_float(weights[j]));
+      mask |= uint64_t{1} << (ids[j] & 63);
     }
+    if (use_masks) masks[t] = mask;
   }
   for (int32_t e = 0; e < r.num_experts; ++e) s.mass[e] = static_cast<double>(units[e]) * kUnit;
+
   int64_t start = 0;
   for (const RoutingSegment& seg : segments) {
-    for (int64_t t = start + 1; t < start + seg.tokens && t < n; ++t) {
+    const int64_t end = std::min(start + seg.tokens, n);
+    for (int64_t t = start + 1; t < end; ++t) {
       const int32_t* prev = &r.expert_ids[(t - 1) * k];
       const int32_t* cur = &r.expert_ids[t * k];
-      ++s.pairs;
-      if (prev[0] == cur[0]) ++s.same_first;
-      bool shared = false;  // k is small (2 in Mixtral): a double loop beats a set
+      s.same_first += prev[0] == cur[0];
+      if (use_masks) {
+        s.same_topk += (masks[t - 1] & masks[t]) != 0;
+        continue;
+      }
+      bool shared = false;
       for (int64_t a = 0; a < k && !shared; ++a)
         for (int64_t b = 0; b < k && !shared; ++b) shared = prev[a] == cur[b];
-      if (shared) ++s.same_topk;
+      s.same_topk += shared;
     }
+    s.pairs += std::max<int64_t>(0, end - start - 1);
     start += seg.tokens;
   }
   return s;

@@ -33,6 +33,7 @@ TEST(Schema, FreshDatabaseIsAtTheCurrentVersionInWalMode) {
   EXPECT_EQ(schema_version(db), kSchemaVersion);
   EXPECT_EQ(count(db, "PRAGMA application_id"), kApplicationId);
   EXPECT_EQ(count(db, "PRAGMA foreign_keys"), 1);
+  EXPECT_EQ(count(db, "PRAGMA page_size"), kPageSize);
   auto mode = db.prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode.step());
   EXPECT_EQ(mode.text(0), "wal");
