@@ -95,13 +95,16 @@ void Engine::run_loglikelihood(const std::vector<Request>& requests,
     encoded.push_back(model::encode_pair(model_->tokenizer(), requests[i].context,
                                          requests[i].continuation, options_.add_bos_token));
   }
-  // Longest first across the whole set; chunks of a few batches keep the
-  // progress bar moving.
+  // Longest context first, requests of one context side by side (so a chunk
+  // holds whole multiple-choice groups, whose context the model scores once);
+  // chunks of a few batches keep the progress bar moving.
   std::vector<size_t> order(unique.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return encoded[a].context.size() + encoded[a].continuation.size() >
-           encoded[b].context.size() + encoded[b].continuation.size();
+    const auto& x = encoded[a].context;
+    const auto& y = encoded[b].context;
+    if (x.size() != y.size()) return x.size() > y.size();
+    return x < y;
   });
   std::vector<model::LoglikelihoodResult> results(unique.size());
   for (size_t begin = 0; begin < order.size();) {
