@@ -21,7 +21,7 @@ struct EvalArgs {
   std::string model, out, samples, generations, chat_template = "none", tasks_dir, batch = "16";
   std::vector<std::string> suites, tasks, data;
   int64_t limit = -1;
-  bool add_bos = false, allow_unsandboxed = false;
+  bool add_bos = false, allow_unsandboxed = false, json = false;
   int sandbox_workers = 0;
   ModelFlags flags;
 };
@@ -89,7 +89,7 @@ void run(const EvalArgs& a) {
   }
   extra["limit"] = a.limit >= 0 ? nlohmann::json(a.limit) : nlohmann::json();
   nlohmann::json results = eval::results_of(tasks, runs, extra);
-  std::cout << eval::score_table(results);
+  std::cout << (a.json ? results.dump(2) + "\n" : eval::score_table(results));
   if (!a.out.empty()) write_file_atomic(a.out, results.dump(2) + "\n");
   if (!a.samples.empty()) {
     std::string lines;
@@ -122,6 +122,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--tasks-dir", a->tasks_dir, "Where bundled suites live (default: the checkout's tasks/)");
   cmd->add_option("--generations", a->generations, "Score stored generations (JSONL of task, doc_id, response) without a model");
   cmd->add_option("--out", a->out, "Write results JSON (lm-eval layout)");
+  cmd->add_flag("--json", a->json, "Print the results JSON instead of the score table");
   cmd->add_option("--samples", a->samples, "Write per-sample JSONL (doc, prompt, response, filtered response, metrics)");
   cmd->add_option("--limit", a->limit, "Evaluate only the first N documents of each task");
   cmd->add_option("--batch-size", a->batch, "Sequences per forward pass, or auto")->capture_default_str();
