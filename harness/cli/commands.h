@@ -20,6 +20,7 @@ struct ModelFlags {
 };
 
 void register_eval(CLI::App& app);
+void register_run(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_score(CLI::App& app);

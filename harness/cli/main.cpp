@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "moebench 0.1.0");
   moebench::cli::register_demo(app);
   moebench::cli::register_eval(app);
+  moebench::cli::register_run(app);
   moebench::cli::register_inspect(app);
   moebench::cli::register_generate(app);
   moebench::cli::register_score(app);

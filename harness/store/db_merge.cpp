@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
-#include <optional>
 #include <set>
-#include <tuple>
 
 #include "harness/store/routing_aggregates.h"
 #include "harness/store/run_shards.h"

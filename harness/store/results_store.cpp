@@ -2,6 +2,12 @@
 // Sample and score writes are in sample_writer.cpp, reads in store_reads.cpp.
 #include "harness/store/results_store.h"
 
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "harness/store/run_shards.h"
 #include "harness/store/schema.h"
 
@@ -24,12 +30,35 @@ std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void set_pragma(Database& db, const char* sql, const char* expected) {
+void set_pragma(Database& db, const char* sql) {
   auto q = db.prepare(sql);
-  if (q.step() && expected && q.text(0) != expected)
-    throw StoreError(db.file() + ": `" + sql + "` left the database in mode '" + q.text(0) +
-                         "' (the file system may not support shared memory)",
-                     0);
+  while (q.step()) {
+  }
+}
+
+// WAL mode: readers never block the writer and a killed writer loses at most
+// its open transaction. Switching needs an exclusive lock, and SQLite answers
+// "database is locked" at once, without its busy handler, when another
+// connection holds one (several processes opening a new file together): so
+// retry here, for as long as the busy timeout.
+void enable_wal(Database& db, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string mode;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto q = db.prepare("PRAGMA journal_mode = WAL");
+      mode = q.step() ? q.text(0) : "";
+      if (mode == "wal") return;
+    } catch (const StoreError& e) {
+      if ((e.code() & 0xFF) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) throw;
+      mode = "locked";
+    }
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 + 5 * attempt, 100)));
+  }
+  throw StoreError(db.file() + ": cannot switch to WAL journal mode (still '" + mode +
+                       "'; the file system may not support shared memory)",
+                   0);
 }
 
 }  // namespace
@@ -41,16 +70,18 @@ ResultsStore ResultsStore::open(const std::filesystem::path& path, StoreOptions 
   if (options.database.read_only && !std::filesystem::exists(path))
     throw StoreError(path.string() + ": no such results database", 0);
   auto db = std::make_unique<Database>(path.string(), options.database);
-  set_pragma(*db, "PRAGMA foreign_keys = ON", nullptr);
+  set_pragma(*db, "PRAGMA foreign_keys = ON");
   if (options.database.read_only) {
     require_current_schema(*db);
   } else {
+    // Page size first (only an empty file takes one), then WAL, then the schema.
+    if (schema_version(*db) == 0) set_pragma(*db, "PRAGMA page_size = 8192");
+    static_assert(kPageSize == 8192);
+    enable_wal(*db, options.database.busy_timeout_ms);
+    // synchronous=NORMAL is crash-safe in WAL (only a power cut can lose the
+    // last commits, never corrupt the file).
+    set_pragma(*db, "PRAGMA synchronous = NORMAL");
     migrate(*db);  // creates the schema, or checks it is not from a newer moebench
-    // WAL: readers never block the writer and a killed writer loses at most
-    // its open transaction. synchronous=NORMAL is crash-safe in WAL (only a
-    // power cut can lose the last commits, never corrupt the file).
-    set_pragma(*db, "PRAGMA journal_mode = WAL", "wal");
-    set_pragma(*db, "PRAGMA synchronous = NORMAL", nullptr);
   }
   return ResultsStore(std::move(db), std::move(options));
 }

@@ -1,7 +1,5 @@
 #include "harness/store/schema.h"
 
-#include <chrono>
-#include <ctime>
 
 #include "harness/store/store_clock.h"
 
@@ -200,6 +198,7 @@ const std::vector<Migration>& migrations() {
 }
 
 int schema_version(Database& db) {
+  ReadTransaction snapshot(db);  // all of the reads below see one state of the file
   const int64_t app_id = query_int(db, "PRAGMA application_id");
   if (table_exists(db, "schema_version") && app_id == kApplicationId) {
     auto q = db.prepare("SELECT MAX(version) FROM schema_version");

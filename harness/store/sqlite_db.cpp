@@ -195,4 +195,14 @@ void Transaction::commit() {
   done_ = true;
 }
 
+ReadTransaction::ReadTransaction(Database& db)
+    : db_(db), own_(sqlite3_get_autocommit(db.handle()) != 0) {
+  if (own_) db_.exec("BEGIN");
+}
+
+ReadTransaction::~ReadTransaction() {
+  if (own_ && sqlite3_get_autocommit(db_.handle()) == 0)
+    sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
+}
+
 }  // namespace moebench::store

@@ -131,4 +131,19 @@ class Transaction {
   bool done_ = false;
 };
 
+// A consistent snapshot for several reads (BEGIN ... COMMIT), unless the
+// connection is inside a transaction already: between two autocommit reads
+// another process may commit (e.g. create the schema).
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db);
+  ~ReadTransaction();
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+  bool own_;
+};
+
 }  // namespace moebench::store

@@ -1,0 +1,51 @@
+// A nightly run plan (models/*.yml): which models, which suites and datasets,
+// with which settings. Recipes expand into the merge plus, unless the plan
+// says otherwise, its base and every expert, so reports can put a merge beside
+// what it was made of.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "harness/engine/engine.h"
+#include "harness/eval/eval_job.h"
+#include "harness/store/routing_recorder.h"
+
+namespace moebench::store {
+
+struct PlanModel {
+  std::string name;           // unique within the plan
+  std::string path;           // model directory or recipe (.yml), absolute
+  std::string gates_file;     // optional router override (a gate variant)
+  std::string gate_variant;   // label of the gates ("" = the recipe's own gate_mode)
+  std::string source_of;      // for an expanded base/expert: the recipe model's name
+};
+
+struct RunPlan {
+  std::string name;
+  std::filesystem::path file;
+  std::string hash;           // of the plan text: a re-run with the same text resumes
+  eval::TaskSelection tasks;
+  model::LoadOptions load;
+  engine::EngineOptions engine;
+  eval::EvalConfig eval;
+  RoutingOptions routing;
+  int64_t docs_per_transaction = 16;
+  std::vector<PlanModel> models;  // recipes' bases and experts appended after their merge
+};
+
+// Parses and validates a plan; relative paths are taken from the plan's folder.
+// InputError naming the file and field on anything unknown or malformed.
+RunPlan load_run_plan(const std::filesystem::path& file);
+
+// One (model, task) pair to evaluate; units are numbered model-major.
+struct WorkUnit {
+  size_t model = 0, task = 0;
+};
+// The units of shard `index` of `count` (unit i belongs to shard i % count).
+std::vector<WorkUnit> shard_units(size_t models, size_t tasks, int index, int count);
+// Parses "i/N" (0 <= i < N); InputError naming --shard otherwise.
+std::pair<int, int> parse_shard(const std::string& text);
+
+}  // namespace moebench::store
