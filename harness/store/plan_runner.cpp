@@ -55,14 +55,25 @@ ModelInfo model_info(const PlanModel& m, const model::LanguageModel& lm) {
   return info;
 }
 
-// The expert whose label or positive prompts mention the suite's expectation.
-std::string expected_expert_label(const ModelInfo& model, const std::string& expected) {
+// The expert a suite should route to: the plan's explicit choice, else the
+// first expert whose source or positive prompts mention the keyword before ':'
+// in the suite's expected_expert ("coding: Python programming" -> "coding").
+std::string expected_expert_label(const PlanModel& plan_model, const ModelInfo& model,
+                                  const std::string& suite, const std::string& expected) {
+  auto it = plan_model.expected_experts.find(suite);
+  if (it != plan_model.expected_experts.end()) {
+    for (const auto& e : model.experts) {
+      if (e.label == it->second) return e.label;
+    }
+    fail_input(plan_model.name, "expected_experts.{}: '{}' is not one of the recipe's experts",
+               suite, it->second);
+  }
   if (expected.empty()) return "";
   auto lower = [](std::string s) {
     for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return s;
   };
-  const std::string want = lower(expected);
+  const std::string want = lower(expected.substr(0, expected.find(':')));
   for (const auto& e : model.experts) {
     if (lower(e.label).find(want) != std::string::npos) return e.label;
     for (const auto& p : e.positive_prompts) {
@@ -132,7 +143,8 @@ PlanRunSummary run_plan(const RunPlan& plan, const PlanRunOptions& options) {
     tinfo.output_type = eval::to_string(task.spec().output_type);
     tinfo.num_docs = static_cast<int64_t>(task.docs().size());
     tinfo.expected_expert =
-        suite >= 0 ? expected_expert_label(minfo, tasks.suites[suite].expected_expert) : "";
+        suite >= 0 ? expected_expert_label(pm, minfo, tinfo.suite, tasks.suites[suite].expected_expert)
+                   : "";
     const int64_t task_id = store.upsert_task(tinfo);
 
     // What is left of this unit, in document order.

@@ -163,7 +163,10 @@ int64_t ResultsStore::upsert_task(const TaskInfo& t) {
       " VALUES (?, ?, ?, ?, ?, ?, ?)"
       " ON CONFLICT (name, spec_hash) DO UPDATE SET suite = excluded.suite,"
       " version = excluded.version, output_type = excluded.output_type,"
-      " num_docs = excluded.num_docs, expected_expert = excluded.expected_expert"
+      " num_docs = excluded.num_docs,"
+      // Dense models (no experts to expect) must not erase what a merge set.
+      " expected_expert = CASE WHEN excluded.expected_expert <> ''"
+      "   THEN excluded.expected_expert ELSE tasks.expected_expert END"
       " RETURNING task_id");
   q.bind_all(t.name, t.spec_hash, t.suite, t.version, t.output_type, t.num_docs, t.expected_expert);
   if (!q.step()) throw StoreError(file() + ": upsert_task returned no id", 0);

@@ -111,7 +111,8 @@ RunPlan load_run_plan(const fs::path& file) {
     for (size_t i = 0; i < root["models"].size(); ++i) {
       const YAML::Node m = root["models"][i];
       const std::string at = fmt::format("{}: models[{}]", where, i);
-      check_keys(m, {"name", "path", "recipe", "gates", "gate_variant", "evaluate_sources"}, at);
+      check_keys(m, {"name", "path", "recipe", "gates", "gate_variant", "evaluate_sources",
+                     "expected_experts"}, at);
       PlanModel pm;
       const std::string path = m["recipe"] ? m["recipe"].as<std::string>() : m["path"].as<std::string>("");
       if (path.empty()) fail_input(at, "give 'path' (a model directory) or 'recipe'");
@@ -120,6 +121,12 @@ RunPlan load_run_plan(const fs::path& file) {
       if (m["gates"]) {
         fs::path g = m["gates"].as<std::string>();
         pm.gates_file = (g.is_absolute() ? g : dir / g).string();
+      }
+      if (m["expected_experts"]) {
+        if (!m["expected_experts"].IsMap()) fail_input(at, "expected_experts: expected suite: source_model pairs");
+        for (const auto& kv : m["expected_experts"]) {
+          pm.expected_experts[kv.first.as<std::string>()] = kv.second.as<std::string>();
+        }
       }
       pm.gate_variant = m["gate_variant"].as<std::string>(pm.gates_file.empty() ? "" : fs::path(pm.gates_file).stem().string());
       add(pm, at);

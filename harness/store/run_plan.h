@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct PlanModel {
   std::string gates_file;     // optional router override (a gate variant)
   std::string gate_variant;   // label of the gates ("" = the recipe's own gate_mode)
   std::string source_of;      // for an expanded base/expert: the recipe model's name
+  // suite -> the recipe expert (its source_model) that suite should route to;
+  // suites not listed fall back to the keyword before ':' in the suite's
+  // expected_expert, looked for in each expert's source_model and prompts.
+  std::map<std::string, std::string> expected_experts;
 };
 
 struct RunPlan {
