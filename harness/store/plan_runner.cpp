@@ -20,12 +20,6 @@ namespace fs = std::filesystem;
 namespace moebench::store {
 namespace {
 
-std::string fnv(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
-
 ModelInfo model_info(const PlanModel& m, const model::LanguageModel& lm) {
   ModelInfo info;
   info.name = m.name;
@@ -51,7 +45,7 @@ ModelInfo model_info(const PlanModel& m, const model::LanguageModel& lm) {
     fingerprint_text += read_file(fs::path(m.path) / "config.json");
   }
   if (!m.gates_file.empty()) fingerprint_text += read_file(m.gates_file);
-  info.content_hash = fnv(fingerprint_text);
+  info.content_hash = fingerprint(fingerprint_text);
   return info;
 }
 
@@ -136,7 +130,7 @@ PlanRunSummary run_plan(const RunPlan& plan, const PlanRunOptions& options) {
     const int64_t model_id = store.upsert_model(minfo);
     TaskInfo tinfo;
     tinfo.name = task.name();
-    tinfo.spec_hash = fnv(eval::task_config_json(task.spec()).dump());
+    tinfo.spec_hash = fingerprint(eval::task_config_json(task.spec()).dump());
     const int suite = tasks.suite_of_task[unit.task];
     tinfo.suite = suite >= 0 ? tasks.suites[suite].group : "";
     tinfo.version = task.spec().metadata.value("version", nlohmann::json(1)).dump();

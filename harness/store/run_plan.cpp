@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 namespace moebench::store {
 namespace {
 
-// FNV-1a 64: a stable content fingerprint (not a security hash).
-std::string fingerprint(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
-
 void check_keys(const YAML::Node& node, const std::vector<std::string>& known,
                 const std::string& where) {
   for (const auto& kv : node) {
@@ -151,6 +144,12 @@ RunPlan load_run_plan(const fs::path& file) {
     fail_input(where, "line {}: {}", e.mark.line + 1, e.msg);
   }
   return plan;
+}
+
+std::string fingerprint(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
 }
 
 std::vector<WorkUnit> shard_units(size_t models, size_t tasks, int index, int count) {

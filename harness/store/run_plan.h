@@ -50,6 +50,9 @@ struct WorkUnit {
 };
 // The units of shard `index` of `count` (unit i belongs to shard i % count).
 std::vector<WorkUnit> shard_units(size_t models, size_t tasks, int index, int count);
+// FNV-1a 64 of `text` as 16 hex digits: a stable content fingerprint for plans,
+// models and task specs (not a security hash).
+std::string fingerprint(const std::string& text);
 // Parses "i/N" (0 <= i < N); InputError naming --shard otherwise.
 std::pair<int, int> parse_shard(const std::string& text);
 

@@ -10,7 +10,7 @@
 #include "harness/eval/evaluator.h"
 #include "harness/eval/suite.h"
 #include "harness/eval/eval_job.h"
-#include "harness/model/tiny_model.h"
+#include "tests/bench/bench_models.h"
 
 namespace {
 
@@ -19,17 +19,7 @@ using namespace moebench;
 
 std::shared_ptr<const model::LanguageModel> model_100m() {
   static auto lm = [] {
-    model::TinyModelSpec spec;
-    spec.arch = "llama";
-    spec.hidden_size = 768;
-    spec.intermediate_size = 2560;
-    spec.num_layers = 12;
-    spec.num_heads = 12;
-    spec.num_kv_heads = 12;
-    spec.vocab_size = 2048;
-    spec.max_position_embeddings = 1024;
-    fs::path dir = fs::temp_directory_path() / "moebench-bench-llama-100m";
-    if (!fs::exists(dir / "config.json")) model::make_tiny_model(spec, dir, true);
+    const fs::path dir = moebench::bench::llama_100m_dir();
     return std::shared_ptr<const model::LanguageModel>(model::LanguageModel::load(dir));
   }();
   return lm;

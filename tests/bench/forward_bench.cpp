@@ -10,7 +10,7 @@
 
 #include "harness/io/parameter_count.h"
 #include "harness/model/language_model.h"
-#include "harness/model/tiny_model.h"
+#include "tests/bench/bench_models.h"
 
 namespace {
 
@@ -21,17 +21,7 @@ constexpr int kSeqLen = 128;
 
 std::shared_ptr<LanguageModel> model_100m() {
   static std::shared_ptr<LanguageModel> lm = [] {
-    moebench::model::TinyModelSpec spec;
-    spec.arch = "llama";
-    spec.hidden_size = 768;
-    spec.intermediate_size = 2560;
-    spec.num_layers = 12;
-    spec.num_heads = 12;
-    spec.num_kv_heads = 12;
-    spec.vocab_size = 2048;
-    spec.max_position_embeddings = 1024;
-    fs::path dir = fs::temp_directory_path() / "moebench-bench-llama-100m";
-    if (!fs::exists(dir / "config.json")) moebench::model::make_tiny_model(spec, dir, true);
+    const fs::path dir = moebench::bench::llama_100m_dir();
     auto model = LanguageModel::load(dir);
     auto counts = moebench::io::count_parameters(model->config());
     std::fprintf(stderr, "model: random Llama, %lld parameters, fp32, CPU, %d threads\n",
