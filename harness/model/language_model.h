@@ -18,7 +18,7 @@ namespace moebench::model {
 struct LoadOptions {
   std::string device = "cpu";   // "cpu", "cuda", "cuda:N"
   std::string dtype = "float32";  // "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16)
-  int threads = 0;              // CPU intra-op threads; 0: one per core
+  int threads = 0;              // CPU intra-op threads; 0 keeps libtorch's default
   // Router weights replacing every MoE layer's router: a safetensors file with
   // model.layers.<l>.block_sparse_moe.gate.weight (or the v5 mlp.gate.weight)
   // [experts, hidden] per layer, as `moebench gates` writes. Empty: the model's own.
