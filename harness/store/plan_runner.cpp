@@ -146,18 +146,18 @@ PlanRunSummary run_plan(const RunPlan& plan, const PlanRunOptions& options) {
     std::set<int64_t> done(stored.begin(), stored.end());
     size_t n = task.docs().size();
     if (plan.eval.limit >= 0) n = std::min(n, static_cast<size_t>(plan.eval.limit));
-    std::vector<size_t> todo;
+    std::vector<size_t> pending;
     for (size_t d = 0; d < n; ++d) {
-      if (!done.count(static_cast<int64_t>(d))) todo.push_back(d);
+      if (!done.count(static_cast<int64_t>(d))) pending.push_back(d);
     }
-    summary.samples_skipped += static_cast<int64_t>(n - todo.size());
+    summary.samples_skipped += static_cast<int64_t>(n - pending.size());
     engine::EngineOptions engine_options = plan.engine;
     engine_options.show_progress = options.show_progress;
     engine::Engine engine(lm, engine_options);
     const bool record = plan.routing.mode != RoutingMode::None && lm->config().is_moe();
-    for (size_t begin = 0; begin < todo.size(); begin += plan.docs_per_transaction) {
-      std::vector<size_t> chunk(todo.begin() + begin,
-                                todo.begin() + std::min(todo.size(), begin + plan.docs_per_transaction));
+    for (size_t begin = 0; begin < pending.size(); begin += plan.docs_per_transaction) {
+      std::vector<size_t> chunk(pending.begin() + begin,
+                                pending.begin() + std::min(pending.size(), begin + plan.docs_per_transaction));
       eval::PreparedTask prepared = eval::prepare_task(task, plan.eval, chunk);
       RoutingRecorder recorder;
       std::vector<int64_t> doc_of_request;

@@ -31,17 +31,7 @@ json with(json j, const json& patch) {
   return j;
 }
 
-// Runs `fn`, expects an InputError whose message contains every fragment.
-void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError thrown";
-  } catch (const InputError& e) {
-    for (const auto& fragment : fragments)
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
-          << "message \"" << e.what() << "\" lacks \"" << fragment << "\"";
-  }
-}
+using moebench::testing::expect_input_error;
 
 void expect_rejected(const json& j, const std::vector<std::string>& fragments) {
   expect_input_error([&] { ModelConfig::from_json(j, "config.json"); }, fragments);

@@ -23,16 +23,7 @@ fs::path stories_dir() { return reference() / "models" / "stories260K"; }
 
 json read_json(const fs::path& path) { return json::parse(read_file(path)); }
 
-void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError thrown";
-  } catch (const InputError& e) {
-    for (const auto& fragment : fragments)
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
-          << "message \"" << e.what() << "\" lacks \"" << fragment << "\"";
-  }
-}
+using moebench::testing::expect_input_error;
 
 TEST(Tokenizer, Llama2Vectors) {
   MOEBENCH_REQUIRE_SHARED();

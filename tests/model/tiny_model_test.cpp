@@ -234,15 +234,7 @@ TEST(TinyTokenizer, TrainsTheRequestedVocabularyWithLlamaIds) {
 }
 
 // Asserts that `make` throws an InputError containing every `needle`.
-void expect_input_error(const std::function<void()>& make, std::vector<std::string> needles) {
-  try {
-    make();
-    ADD_FAILURE() << "no InputError; expected one mentioning " << needles[0];
-  } catch (const InputError& e) {
-    for (const auto& n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
-}
+using moebench::testing::expect_input_error;
 
 TEST(TinyModel, RejectsBadSpecsNamingFieldAndValue) {
   testing::ScratchDir scratch;

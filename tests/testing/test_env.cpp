@@ -1,5 +1,7 @@
 #include "tests/testing/test_env.h"
 
+#include "harness/util/error.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +68,18 @@ CommandResult run_moebench(const std::vector<std::string>& args) {
 void write_text(const fs::path& path, const std::string& content) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << content;
+}
+
+void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "no InputError thrown";
+  } catch (const InputError& e) {
+    for (const auto& fragment : fragments) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+          << "message \"" << e.what() << "\" lacks \"" << fragment << "\"";
+    }
+  }
 }
 
 }  // namespace moebench::testing

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct CommandResult {
 };
 // Runs the built `moebench` binary with `args` (no shell involved).
 CommandResult run_moebench(const std::vector<std::string>& args);
+
+// Runs `fn` and expects an InputError whose message contains every fragment.
+void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& fragments);
 
 // Writes `content` to `path`, creating parent directories.
 void write_text(const std::filesystem::path& path, const std::string& content);
