@@ -2,7 +2,8 @@
 // who listens (a store, a test, the `logits --routing` command).
 //
 // Zero cost when no one listens: the model only copies routing decisions to
-// the host when a sink is passed to the forward pass.
+// the host when a sink is passed to the forward pass, and then once per pass:
+// the sink hears every MoE layer's event, in layer order, after the last layer.
 #pragma once
 
 #include <cstdint>

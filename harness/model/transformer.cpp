@@ -120,6 +120,8 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
   const auto dtype = w_->embed.scalar_type();
   at::Tensor cos = emb.cos().to(dtype).unsqueeze(1), sin = emb.sin().to(dtype).unsqueeze(1);
 
+  std::vector<RoutedLayer> routed;
+  const bool with_probabilities = taps.routing && taps.routing->wants_probabilities();
   at::Tensor h = at::embedding(w_->embed, ids);  // [B, T, H]
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& layer = w_->layers[l];
@@ -127,9 +129,11 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
     h = h + attention(layer, l, rms_norm(h, layer.input_norm, c.rms_norm_eps), cos, sin, keep,
                       batch, cache, key_len);
     at::Tensor x = rms_norm(h, layer.post_norm, c.rms_norm_eps);
-    h = h + (layer.router.defined() ? moe(layer, l, x, batch, taps.routing)
-                                    : swiglu(x, layer.experts[0]));
+    h = h + (layer.router.defined()
+                 ? moe(layer, l, x, taps.routing ? &routed : nullptr, with_probabilities)
+                 : swiglu(x, layer.experts[0]));
   }
+  if (!routed.empty()) report_routing(routed, batch, *taps.routing);
   return rms_norm(h, w_->final_norm, c.rms_norm_eps);
 }
 
@@ -162,7 +166,7 @@ at::Tensor Transformer::attention(const LayerWeights& layer, int64_t index, cons
 }
 
 at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::Tensor& x,
-                            const ForwardBatch& batch, RoutingSink* sink) const {
+                            std::vector<RoutedLayer>* routed, bool with_probabilities) const {
   const auto& c = w_->config;
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
   at::Tensor tokens = x.reshape({B * T, H});
@@ -170,29 +174,7 @@ at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::
   at::Tensor probs = at::softmax(at::linear(tokens, layer.router), -1, at::kFloat);
   auto [top_w, top_i] = probs.topk(c.experts_per_token, -1);
   top_w = top_w / top_w.sum(-1, /*keepdim=*/true);
-
-  if (sink) {
-    at::Tensor ids_cpu = top_i.to(at::kCPU, at::kInt).contiguous();
-    at::Tensor w_cpu = top_w.to(at::kCPU).contiguous();
-    at::Tensor probs_cpu;
-    if (sink->wants_probabilities()) probs_cpu = probs.to(at::kCPU).contiguous();
-    at::Tensor pos = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options()))
-                         .to(at::kCPU).reshape({-1}).contiguous();
-    at::Tensor valid = batch.valid.to(at::kCPU, at::kByte).reshape({-1}).contiguous();
-    RoutingEvent event;
-    event.layer = static_cast<int>(index);
-    event.batch = B;
-    event.seq = T;
-    event.top_k = c.experts_per_token;
-    event.num_experts = c.num_experts;
-    event.expert_ids = ids_cpu.data_ptr<int32_t>();
-    event.weights = w_cpu.data_ptr<float>();
-    event.probabilities = probs_cpu.defined() ? probs_cpu.data_ptr<float>() : nullptr;
-    event.positions = pos.data_ptr<int64_t>();
-    event.valid = valid.data_ptr<uint8_t>();
-    event.row_request = batch.row_request.empty() ? nullptr : batch.row_request.data();
-    sink->on_routing(event);
-  }
+  if (routed) routed->push_back({index, top_i, top_w, with_probabilities ? probs : at::Tensor()});
 
   at::Tensor weights = top_w.to(x.scalar_type());
   at::Tensor out = at::zeros_like(tokens);
@@ -205,6 +187,41 @@ at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::
     out.index_add_(0, tok, y);
   }
   return out.view({B, T, H});
+}
+
+void Transformer::report_routing(const std::vector<RoutedLayer>& routed, const ForwardBatch& batch,
+                                 RoutingSink& sink) const {
+  const auto& c = w_->config;
+  const int64_t B = batch.ids.size(0), T = batch.ids.size(1), N = B * T;
+  std::vector<at::Tensor> ids, weights, probabilities;
+  for (const RoutedLayer& r : routed) {
+    ids.push_back(r.ids);
+    weights.push_back(r.weights);
+    if (r.probabilities.defined()) probabilities.push_back(r.probabilities);
+  }
+  const at::Tensor ids_host = at::stack(ids).to(at::kCPU, at::kInt).contiguous();  // [L, N, k]
+  const at::Tensor weights_host = at::stack(weights).to(at::kCPU).contiguous();
+  const at::Tensor probabilities_host =
+      probabilities.empty() ? at::Tensor() : at::stack(probabilities).to(at::kCPU).contiguous();
+  const at::Tensor positions = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options()))
+                                   .to(at::kCPU).reshape({-1}).contiguous();
+  const at::Tensor valid = batch.valid.to(at::kCPU, at::kByte).reshape({-1}).contiguous();
+  const int64_t k = c.experts_per_token, E = c.num_experts;
+  for (size_t i = 0; i < routed.size(); ++i) {
+    RoutingEvent event;
+    event.layer = static_cast<int>(routed[i].layer);
+    event.batch = B;
+    event.seq = T;
+    event.top_k = k;
+    event.num_experts = E;
+    event.expert_ids = ids_host.data_ptr<int32_t>() + i * N * k;
+    event.weights = weights_host.data_ptr<float>() + i * N * k;
+    event.probabilities = probabilities_host.defined() ? probabilities_host.data_ptr<float>() + i * N * E : nullptr;
+    event.positions = positions.data_ptr<int64_t>();
+    event.valid = valid.data_ptr<uint8_t>();
+    event.row_request = batch.row_request.empty() ? nullptr : batch.row_request.data();
+    sink.on_routing(event);
+  }
 }
 
 }  // namespace moebench::model

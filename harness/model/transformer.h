@@ -57,8 +57,18 @@ class Transformer {
   at::Tensor attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
                        const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& keep,
                        const ForwardBatch& batch, KVCache* cache, int64_t key_len) const;
+  // One MoE layer's routing decisions, kept where they were computed until the
+  // pass ends: the tap then costs one host copy per pass, not one per layer
+  // (each a device synchronisation on a GPU).
+  struct RoutedLayer {
+    int64_t layer;
+    at::Tensor ids, weights, probabilities;  // [B*T, k], [B*T, k], [B*T, E] or undefined
+  };
+  // Appends this layer's decisions to `routed` when it is not null.
   at::Tensor moe(const LayerWeights& layer, int64_t index, const at::Tensor& x,
-                 const ForwardBatch& batch, RoutingSink* sink) const;
+                 std::vector<RoutedLayer>* routed, bool with_probabilities) const;
+  void report_routing(const std::vector<RoutedLayer>& routed, const ForwardBatch& batch,
+                      RoutingSink& sink) const;
 
   std::shared_ptr<const ModelWeights> w_;
   at::Tensor inv_freq_;  // [D/2] fp32, RoPE frequencies after rope_scaling

@@ -1,14 +1,20 @@
-// The cost of routing logs: the same plan (math + truthfulness, 12 documents
-// per task) evaluated with --routing none and --routing tokens, on the tiny
-// Mixtral and on a larger random one (hidden 512, 8 layers, 8 experts, top-2).
+// The cost of routing logs: the same plan (math + truthfulness) evaluated with
+// --routing none and --routing tokens, on the tiny Mixtral (12 documents per
+// task) and on a larger random one (hidden 512, 8 layers, 8 experts, top-2; 4
+// documents per task, since its 256-token generations dominate).
 //   build/tests/moebench_bench --benchmark_filter=Routing
+// Each iteration runs both modes back to back, alternating which goes first,
+// so that a change in machine load falls on both; the row's counters give the
+// mean wall time of each mode and the overhead of `tokens` over `none`.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "harness/model/tiny_model.h"
 #include "harness/store/plan_runner.h"
+#include "harness/store/results_store.h"
 
 namespace {
 
@@ -33,28 +39,55 @@ fs::path model_dir(bool large) {
   return dir;
 }
 
+store::RunPlan routing_plan(bool large, const char* routing) {
+  const fs::path file = fs::temp_directory_path() / "moebench-bench-routing" / (std::string(routing) + ".yml");
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << "plan: routing-bench\nsuites: [math, truthfulness]\n"
+                      << "settings: {limit: " << (large ? 4 : 12) << ", batch_size: 16, routing: "
+                      << routing << "}\nmodels:\n  - name: m\n    path: "
+                      << model_dir(large).string() << "\n";
+  return store::load_run_plan(file);
+}
+
+// Wall seconds of one fresh run of `plan`.
+double timed_run(const store::RunPlan& plan, const fs::path& db) {
+  store::PlanRunOptions options;
+  options.db = db;
+  options.show_progress = false;
+  fs::remove(db);
+  const auto start = std::chrono::steady_clock::now();
+  benchmark::DoNotOptimize(store::run_plan(plan, options));
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 void BM_RoutingLogCost(benchmark::State& state) {
-  const bool large = state.range(0) == 1, tokens = state.range(1) == 1;
-  const fs::path dir = fs::temp_directory_path() / "moebench-bench-routing";
-  fs::create_directories(dir);
-  std::ofstream(dir / "plan.yml") << "plan: routing-bench\nsuites: [math, truthfulness]\n"
-                                  << "settings: {limit: 12, batch_size: 16, routing: "
-                                  << (tokens ? "tokens" : "none") << "}\nmodels:\n  - name: m\n    path: "
-                                  << model_dir(large).string() << "\n";
-  store::RunPlan plan = store::load_run_plan(dir / "plan.yml");
+  const bool large = state.range(0) == 1;
+  const store::RunPlan none = routing_plan(large, "none"), tokens = routing_plan(large, "tokens");
+  const fs::path db = fs::temp_directory_path() / "moebench-bench-routing" / "results.sqlite";
+  double none_s = 0, tokens_s = 0;
   int64_t iteration = 0;
   for (auto _ : state) {
-    store::PlanRunOptions options;
-    options.db = dir / ("r" + std::to_string(iteration++) + ".sqlite");
-    options.show_progress = false;
-    fs::remove(options.db);
-    benchmark::DoNotOptimize(store::run_plan(plan, options));
+    for (int turn = 0; turn < 2; ++turn) {
+      if ((iteration + turn) % 2 == 0) {
+        none_s += timed_run(none, db);
+      } else {
+        tokens_s += timed_run(tokens, db);
+      }
+    }
+    ++iteration;
   }
-  state.SetLabel(std::string(large ? "mixtral 8x(512)" : "tiny mixtral") +
-                 (tokens ? ", routing tokens" : ", routing none"));
+  // Show that the `tokens` runs logged: the last one's stored routing rows.
+  timed_run(tokens, db);
+  store::ResultsStore results = store::ResultsStore::open(db);
+  store::Statement count = results.database().prepare("SELECT count(*) FROM routing");
+  count.step();
+  const int64_t rows = count.int64(0);
+  state.counters["none_s"] = none_s / iteration;
+  state.counters["tokens_s"] = tokens_s / iteration;
+  state.counters["overhead_%"] = 100.0 * (tokens_s / none_s - 1.0);
+  state.counters["routing_rows"] = static_cast<double>(rows);
+  state.SetLabel(large ? "mixtral 8x(512), 8 layers" : "tiny mixtral");
 }
-BENCHMARK(BM_RoutingLogCost)
-    ->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})
-    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_RoutingLogCost)->Arg(0)->Arg(1)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
