@@ -1,4 +1,6 @@
-// moebench inspect MODEL_DIR: the module tree and parameter counts, from config.json.
+// moebench inspect MODEL: the module tree and parameter counts, from a model
+// directory's config.json or, for a merge recipe, from the config the merge
+// would write (only config.json files and safetensors headers are read).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -6,6 +8,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/io/parameter_count.h"
+#include "harness/merge/merge_inputs.h"
 #include "harness/model/architecture_tree.h"
 #include "harness/util/text.h"
 
@@ -15,10 +18,26 @@ void register_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Print a model's architecture and parameter counts");
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("MODEL_DIR", *dir, "Hugging Face model directory (config.json)")->required();
+  auto search_dirs = std::make_shared<std::vector<std::filesystem::path>>();
+  cmd->add_option("MODEL", *dir, "Hugging Face model directory (config.json) or mergekit-moe recipe (.yml)")
+      ->required();
+  cmd->add_option("--models-dir", *search_dirs,
+                  "Directories a recipe's relative model paths are tried against (repeatable)");
   cmd->add_flag("--json", *json, "Print counts and config as JSON");
-  cmd->callback([dir, json] {
-    io::ModelConfig config = io::ModelConfig::load(*dir);
+  cmd->callback([dir, json, search_dirs] {
+    io::ModelConfig config;
+    std::string merged_from;
+    if (merge::is_recipe_path(*dir)) {
+      merge::MergeOptions options;
+      options.search_dirs = *search_dirs;
+      merge::MergeInputs inputs =
+          merge::open_merge_inputs(merge::MergeRecipe::load(*dir), options, merge::InputScope::Full);
+      config = inputs.config;
+      merged_from = fmt::format("merge of {} experts on base {} (gate_mode {})", inputs.experts.size(),
+                                inputs.base.where.dir.string(), merge::gate_mode_name(inputs.recipe.gate_mode));
+    } else {
+      config = io::ModelConfig::load(*dir);
+    }
     io::ParameterCounts counts = io::count_parameters(config);
     if (*json) {
       nlohmann::json out = {{"model", *dir},
@@ -28,9 +47,11 @@ void register_inspect(CLI::App& app) {
                             {"num_experts", config.num_experts},
                             {"experts_per_token", config.experts_per_token},
                             {"config", config.raw}};
+      if (!merged_from.empty()) out["merged_from"] = merged_from;
       std::cout << out.dump(2) << "\n";
       return;
     }
+    if (!merged_from.empty()) std::cout << merged_from << "\n";
     std::cout << model::architecture_tree(config) << "\n";
     std::cout << fmt::format("total parameters:  {} ({})\n", with_thousands(counts.total),
                              human_count(static_cast<double>(counts.total)));

@@ -122,9 +122,9 @@ std::vector<int32_t> SentencePieceModel::encode(std::string_view text) const {
   return ids;
 }
 
-std::string SentencePieceModel::decode(const std::vector<int32_t>& ids) const {
+std::string SentencePieceModel::decode(const std::vector<int32_t>& ids, bool at_start) const {
   std::string out, bytes;
-  bool at_start = true;  // the dummy-prefix space of the first piece is dropped
+  // at_start: the dummy-prefix space of the first piece is dropped
   auto flush_bytes = [&] {
     out += sanitize_utf8(bytes);
     bytes.clear();

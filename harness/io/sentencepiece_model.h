@@ -44,8 +44,10 @@ class SentencePieceModel {
 
   // Ids of `text`, without BOS/EOS.
   std::vector<int32_t> encode(std::string_view text) const;
-  // Text of `ids` (control pieces dropped; ids must be in range).
-  std::string decode(const std::vector<int32_t>& ids) const;
+  // Text of `ids` (control pieces dropped; ids must be in range). With
+  // at_start false the text continues earlier output: the first piece keeps
+  // its leading space.
+  std::string decode(const std::vector<int32_t>& ids, bool at_start = true) const;
 
   int32_t piece_to_id(std::string_view piece) const;  // -1 when absent
   const std::vector<Piece>& pieces() const { return pieces_; }

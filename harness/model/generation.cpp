@@ -25,7 +25,7 @@ struct Sequence {
   size_t request;              // index into the caller's requests
   std::vector<int32_t> prompt; // after left truncation
   GenerationResult result;
-  bool done = false;
+  bool saw_special = false;  // a special token among the generated ones
 };
 
 }  // namespace
@@ -106,7 +106,15 @@ std::vector<GenerationResult> LanguageModel::generate(const std::vector<Generati
         }
         s.result.tokens.push_back(token);
         s.result.text = tokenizer().decode(s.result.tokens);
-        if (size_t cut = find_stop(s.result.text, req.stop); cut != std::string::npos) {
+        size_t cut = find_stop(s.result.text, req.stop);
+        // A stop sequence spelling a special token ("<|im_end|>") ends the
+        // generation as lm-eval's stopping criterion sees it (specials
+        // spelled out); the text keeps what came before, specials left out.
+        s.saw_special |= tokenizer().is_special(token);
+        if (cut == std::string::npos && s.saw_special &&
+            find_stop(tokenizer().decode(s.result.tokens, false), req.stop) != std::string::npos)
+          cut = s.result.text.size();
+        if (cut != std::string::npos) {
           s.result.text.resize(cut);
           s.result.stop_reason = "stop";
           continue;

@@ -147,6 +147,17 @@ TEST(MergeShippedRecipes, TinyFrankenMoEThroughTheCli) {
   };
   // A recipe in place of MODEL_DIR: merged in memory, the same logits as the written model.
   EXPECT_EQ(logits({"logits", out}), logits({"logits", recipe}));
+  // inspect reads a recipe as the model it makes, without merging.
+  auto inspect = [&](const std::string& model) {
+    auto r = moebench::testing::run_moebench({"inspect", model, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out.empty() ? "{}" : r.out);
+  };
+  const nlohmann::json of_recipe = inspect(recipe), of_output = inspect(out);
+  for (const char* key : {"architecture", "total_parameters", "active_parameters", "num_experts", "config"})
+    EXPECT_EQ(of_recipe[key], of_output[key]) << key;
+  EXPECT_THAT(of_recipe.value("merged_from", ""), HasSubstr("merge of 3 experts"));
+  EXPECT_FALSE(of_output.contains("merged_from"));
   // Gate-only recompute and --gates.
   auto g = moebench::testing::run_moebench({"gates", recipe, "--out", gates});
   ASSERT_EQ(g.exit_code, 0) << g.err;

@@ -2,9 +2,14 @@
 // the KV cache agrees with full recomputation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/model/language_model.h"
+#include "tests/testing/test_env.h"
 #include "tests/testing/tiny_models.h"
 
 namespace moebench::model {
@@ -106,6 +111,38 @@ TEST(Batching, StopSequencesCutTheText) {
   auto stopped = lm->generate({{{1, 50}, 20, {stop}}}, 1)[0];
   EXPECT_EQ(stopped.stop_reason, "stop");
   EXPECT_EQ(stopped.text, free_run.text.substr(0, free_run.text.find(stop)));
+}
+
+// lm-eval stops on a stop sequence as the text reads with special tokens
+// spelled out ("<|im_end|>"), and returns the text with them left out.
+TEST(Batching, StopSequenceSpellingASpecialTokenEndsGeneration) {
+  const std::filesystem::path source = testing::tiny_model_dir({}, "mixtral");
+  auto free_run = tiny_mixtral()->generate({{{1, 50}, 20, {}}}, 1)[0];
+  // The first generated token that is new at its step becomes "special".
+  size_t step = 1;
+  while (step < free_run.tokens.size() &&
+         std::count(free_run.tokens.begin(), free_run.tokens.begin() + step, free_run.tokens[step]))
+    ++step;
+  ASSERT_LT(step, free_run.tokens.size());
+  const int32_t special = free_run.tokens[step];
+  const std::string spelling = tiny_mixtral()->tokenizer().id_to_piece(special);
+
+  moebench::testing::ScratchDir dir;
+  for (const auto& entry : std::filesystem::directory_iterator(source))
+    std::filesystem::copy(entry.path(), dir.path() / entry.path().filename());
+  nlohmann::json config;
+  config["added_tokens_decoder"][std::to_string(special)] = {{"content", spelling}, {"special", true}};
+  moebench::testing::write_text(dir.path() / "tokenizer_config.json", config.dump());
+  auto lm = LanguageModel::load(dir.path());
+  auto stopped = lm->generate({{{1, 50}, 20, {spelling}}}, 1)[0];
+  EXPECT_EQ(stopped.stop_reason, "stop");
+  const std::vector<int32_t> before(free_run.tokens.begin(), free_run.tokens.begin() + step);
+  EXPECT_EQ(stopped.text, lm->tokenizer().decode(before));
+  EXPECT_EQ(stopped.text, tiny_mixtral()->tokenizer().decode(before));
+  // Without the stop sequence it runs on, the special token left out of the text.
+  auto unstopped = lm->generate({{{1, 50}, 20, {}}}, 1)[0];
+  EXPECT_EQ(unstopped.tokens, free_run.tokens);
+  EXPECT_EQ(unstopped.text.find(spelling), std::string::npos);
 }
 
 TEST(Batching, RollingLoglikelihoodIsBosThenEveryToken) {
