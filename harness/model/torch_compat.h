@@ -25,13 +25,17 @@ inline at::Tensor grouped_attention(const at::Tensor& q, const at::Tensor& k, co
   }
 #endif
   // Eager path as transformers' eager attention (scores in the input dtype,
-  // softmax in fp32), without materialising the repeated kv heads.
-  at::Tensor qg = q.view({B, KV, rep, T, D});
-  at::Tensor scores = at::matmul(qg, k.unsqueeze(2).transpose(-1, -2)) * scale;  // [B,KV,rep,T,S]
-  scores = scores.masked_fill(keep_mask.view({B, 1, 1, T, S}).logical_not(),
-                              -std::numeric_limits<float>::infinity());
+  // softmax in fp32), without materialising the repeated kv heads: the rep
+  // query heads sharing a kv head are stacked along the query axis, so each
+  // product is one plain batched matmul over [B*KV] (a broadcast kv operand
+  // would be expanded and copied by matmul: the whole cache, every layer).
+  at::Tensor qg = q.reshape({B, KV, rep * T, D});
+  at::Tensor scores = at::matmul(qg, k.transpose(-1, -2)) * scale;  // [B,KV,rep*T,S]
+  scores = scores.view({B, KV, rep, T, S})
+               .masked_fill(keep_mask.view({B, 1, 1, T, S}).logical_not(),
+                            -std::numeric_limits<float>::infinity());
   at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-  return at::matmul(probs, v.unsqueeze(2)).view({B, H, T, D});
+  return at::matmul(probs.view({B, KV, rep * T, S}), v).view({B, H, T, D});
 }
 
 }  // namespace moebench::model::compat
