@@ -146,9 +146,9 @@ void Engine::run_rolling(const std::vector<Request>& requests, const std::vector
         texts.push_back(model_->tokenizer().encode(requests[indices[j]].continuation, false));
         caller.push_back(indices[j]);
       }
-      // Windows of one text share its caller index: remap through the owner.
-      auto totals = model_->loglikelihood_rolling(texts, bs, nullptr);
-      (void)routing;  // rolling windows are not attributed to routing logs
+      // The model reports each text's windows as that text (row j - begin).
+      RemappedSink sink(routing, caller);
+      auto totals = model_->loglikelihood_rolling(texts, bs, routing ? &sink : nullptr);
       for (size_t j = begin; j < end; ++j) {
         (*out)[indices[j]].logprob = totals[j - begin];
         (*out)[indices[j]].tokens = static_cast<int64_t>(texts[j - begin].size());

@@ -73,7 +73,8 @@ class LanguageModel {
                                                  RoutingSink* routing = nullptr) const;
   // Total log-probability of each token sequence (no BOS in `tokens`), scored
   // in disjoint windows of max_length() with BOS as the first context, as
-  // lm-eval's loglikelihood_rolling.
+  // lm-eval's loglikelihood_rolling. The router tap hears each text as request
+  // i (its index here), every position of [BOS] + text but the last once.
   std::vector<double> loglikelihood_rolling(const std::vector<std::vector<int32_t>>& tokens,
                                             int batch_size = 16,
                                             RoutingSink* routing = nullptr) const;

@@ -30,6 +30,47 @@ ScoringRow to_row(const LoglikelihoodRequest& r, int64_t max_len) {
   return row;
 }
 
+// Reports the rolling windows of texts as the texts themselves: a window's
+// rows become its text's request, its positions become positions in
+// [BOS] + text, and only the positions new to the window stay valid: those
+// whose hidden states score the window's tokens. So each position of a text
+// is reported once, by the window that scores the token after it.
+class WindowRoutingSink : public RoutingSink {
+ public:
+  struct Window {
+    int64_t text;       // index of the text
+    int64_t offset;     // position in [BOS] + text of the window's first input token
+    int64_t first_new;  // first position in [BOS] + text the window reports
+  };
+  WindowRoutingSink(RoutingSink* inner, const std::vector<Window>& windows) : inner_(inner), windows_(windows) {}
+  bool wants_probabilities() const override { return inner_->wants_probabilities(); }
+  void on_routing(const RoutingEvent& e) override {
+    const int64_t n = e.batch * e.seq;
+    rows_.resize(e.batch);
+    positions_.resize(n);
+    valid_.resize(n);
+    for (int64_t b = 0; b < e.batch; ++b) {
+      const Window& w = windows_[e.row_request ? e.row_request[b] : b];
+      rows_[b] = w.text;
+      for (int64_t t = b * e.seq; t < (b + 1) * e.seq; ++t) {
+        positions_[t] = e.positions[t] + w.offset;
+        valid_[t] = e.valid[t] && positions_[t] >= w.first_new;
+      }
+    }
+    RoutingEvent event = e;
+    event.row_request = rows_.data();
+    event.positions = positions_.data();
+    event.valid = valid_.data();
+    inner_->on_routing(event);
+  }
+
+ private:
+  RoutingSink* inner_;
+  const std::vector<Window>& windows_;
+  std::vector<int64_t> rows_, positions_;
+  std::vector<uint8_t> valid_;
+};
+
 }  // namespace
 
 std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
@@ -128,7 +169,7 @@ std::vector<double> LanguageModel::loglikelihood_rolling(
   // tokens[0:L-1); each later one predicts the next (up to) L tokens with the
   // preceding tokens as context, made disjoint so no token is scored twice.
   std::vector<LoglikelihoodRequest> windows;
-  std::vector<size_t> owner;
+  std::vector<WindowRoutingSink::Window> placed;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const auto& toks = tokens[i];
     size_t predicted = 0;
@@ -136,21 +177,25 @@ std::vector<double> LanguageModel::loglikelihood_rolling(
       const size_t n = std::min(max_len, toks.size() - predicted);
       const size_t end = predicted + n;
       LoglikelihoodRequest w;
+      // toks[j] is at position j + 1 of [BOS] + toks.
       if (predicted == 0) {
         w.context = {bos};
+        placed.push_back({static_cast<int64_t>(i), 0, 0});
       } else {
         const size_t ctx_begin = end > max_len + 1 ? end - max_len - 1 : 0;
         w.context.assign(toks.begin() + ctx_begin, toks.begin() + predicted);
+        placed.push_back({static_cast<int64_t>(i), static_cast<int64_t>(ctx_begin) + 1,
+                          static_cast<int64_t>(predicted)});
       }
       w.continuation.assign(toks.begin() + predicted, toks.begin() + end);
       windows.push_back(std::move(w));
-      owner.push_back(i);
       predicted = end;
     }
   }
   std::vector<double> totals(tokens.size(), 0.0);
-  auto scored = loglikelihood(windows, batch_size, routing);
-  for (size_t w = 0; w < windows.size(); ++w) totals[owner[w]] += scored[w].logprob;
+  WindowRoutingSink window_routing(routing, placed);
+  auto scored = loglikelihood(windows, batch_size, routing ? &window_routing : nullptr);
+  for (size_t w = 0; w < windows.size(); ++w) totals[placed[w].text] += scored[w].logprob;
   return totals;
 }
 

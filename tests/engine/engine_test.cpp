@@ -67,9 +67,9 @@ TEST(Engine, RoutingRowsAreCallerIndices) {
   auto requests = mixed_requests();
   RowCollector rows;
   Engine(tiny(), options).run(requests, "test", &rows);
-  // Generation and log-likelihood requests report routing; the duplicate (5)
-  // is scored under its first occurrence (1), rolling requests are not attributed.
-  EXPECT_EQ(rows.rows, (std::set<int64_t>{0, 1, 2, 4, 6}));
+  // Every request reports routing, except the duplicate (5): it is scored
+  // under its first occurrence (1).
+  EXPECT_EQ(rows.rows, (std::set<int64_t>{0, 1, 2, 3, 4, 6}));
 }
 
 TEST(Engine, RejectsNegativeBatchSize) {

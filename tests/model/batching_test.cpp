@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -165,6 +166,57 @@ TEST(Batching, RollingWindowsCoverLongTextsOnce) {
   expected += lm->loglikelihood({{{toks.begin(), toks.begin() + 16}, {toks.begin() + 16, toks.begin() + 32}}}, 1)[0].logprob;
   expected += lm->loglikelihood({{{toks.begin() + 16, toks.begin() + 32}, {toks.begin() + 32, toks.end()}}}, 1)[0].logprob;
   EXPECT_NEAR(lm->loglikelihood_rolling({toks}, 2)[0], expected, 1e-4);
+}
+
+// Routing of a text scored in rolling windows: each position of [BOS] + text
+// (but the last, which predicts nothing) reported once, by the window whose
+// hidden state there scores the next token; the first window's routing is
+// the routing of a plain forward pass over its input.
+TEST(Batching, RollingWindowsReportEachPositionOnce) {
+  TinyModelSpec spec;
+  spec.max_position_embeddings = 16;
+  auto lm = LanguageModel::load(testing::tiny_model_dir(spec, "mixtral-ctx16"));
+  std::mt19937 rng(3);
+  auto toks = random_ids(rng, 41, 400);
+  toks.erase(toks.begin());  // 40 tokens, no BOS
+  struct Collector : RoutingSink {
+    // (layer, position) -> (text, first expert); duplicates counted
+    std::map<std::pair<int, int64_t>, std::vector<std::pair<int64_t, int32_t>>> seen;
+    void on_routing(const RoutingEvent& e) override {
+      for (int64_t b = 0; b < e.batch; ++b)
+        for (int64_t t = b * e.seq; t < (b + 1) * e.seq; ++t)
+          if (e.valid[t]) seen[{e.layer, e.positions[t]}].push_back({e.row_request[b], e.expert_ids[t * e.top_k]});
+    }
+  } rolling;
+  lm->loglikelihood_rolling({toks}, 2, &rolling);
+  const int layers = static_cast<int>(lm->config().num_layers);
+  ASSERT_EQ(rolling.seen.size(), static_cast<size_t>(layers * 40));
+  for (const auto& [key, reports] : rolling.seen) {
+    EXPECT_LT(key.second, 40);
+    ASSERT_EQ(reports.size(), 1u) << "layer " << key.first << " position " << key.second;
+    EXPECT_EQ(reports[0].first, 0);
+  }
+  // Windows (as in RollingWindowsCoverLongTextsOnce): [BOS]+t[0:15) reports
+  // positions 0..15; t[15:31) reports 16..31; t[23:39) reports 32..39 (its
+  // first 8 inputs are context already reported).
+  struct Window {
+    std::vector<int32_t> input;
+    int64_t offset, first_new;
+  };
+  std::vector<int32_t> first{1};
+  first.insert(first.end(), toks.begin(), toks.begin() + 15);
+  const Window windows[] = {{first, 0, 0},
+                            {{toks.begin() + 15, toks.begin() + 31}, 16, 16},
+                            {{toks.begin() + 23, toks.begin() + 39}, 24, 32}};
+  for (const Window& w : windows) {
+    Collector direct;
+    lm->logits(w.input, &direct);
+    for (int layer = 0; layer < layers; ++layer)
+      for (int64_t p = w.first_new - w.offset; p < static_cast<int64_t>(w.input.size()); ++p) {
+        const std::pair<int, int64_t> key{layer, p + w.offset};
+        EXPECT_EQ(rolling.seen[key][0].second, direct.seen.at({layer, p})[0].second) << layer << " " << p;
+      }
+  }
 }
 
 TEST(Batching, V5LayoutComputesTheSameModel) {
