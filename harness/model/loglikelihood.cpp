@@ -71,11 +71,13 @@ class WindowRoutingSink : public RoutingSink {
   std::vector<uint8_t> valid_;
 };
 
-}  // namespace
-
-std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
-    const std::vector<LoglikelihoodRequest>& requests, int batch_size,
-    RoutingSink* routing) const {
+// LanguageModel::loglikelihood; with share_contexts, requests of one context
+// (multiple choice) get one context pass, whose routing is reported under the
+// first of them only.
+std::vector<LoglikelihoodResult> score_requests(const TransformerRuntime& runtime,
+                                                const std::vector<LoglikelihoodRequest>& requests,
+                                                int batch_size, RoutingSink* routing, bool share_contexts) {
+  const int64_t max_length = runtime.config().max_position_embeddings;
   if (batch_size < 1) fail_input("--batch-size", "expected a positive integer, got {}", batch_size);
   std::vector<ScoringRow> rows;
   rows.reserve(requests.size());
@@ -84,15 +86,15 @@ std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
     const std::string what = "loglikelihood request " + std::to_string(i);
     if (r.context.empty()) fail_input(what, "the context is empty (it needs at least BOS)");
     if (r.continuation.empty()) fail_input(what, "the continuation is empty");
-    runtime_->check_ids(r.context, what + " context");
-    runtime_->check_ids(r.continuation, what + " continuation");
-    rows.push_back(to_row(r, max_length()));
+    runtime.check_ids(r.context, what + " context");
+    runtime.check_ids(r.continuation, what + " continuation");
+    rows.push_back(to_row(r, max_length));
   }
   // Requests that share a context (multiple-choice) get one context pass.
   std::map<std::vector<int32_t>, std::vector<size_t>> by_context;
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
-    if (r.context.size() + r.continuation.size() - 1 <= static_cast<size_t>(max_length())) {
+    if (share_contexts && r.context.size() + r.continuation.size() - 1 <= static_cast<size_t>(max_length)) {
       by_context[r.context].push_back(i);
     }
   }
@@ -104,7 +106,7 @@ std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
     shared.push_back(std::move(members));
   }
   std::vector<LoglikelihoodResult> results(requests.size());
-  score_shared_contexts(*runtime_, requests, shared, batch_size, routing, &results);
+  score_shared_contexts(runtime, requests, shared, batch_size, routing, &results);
 
   // The rest longest first: similar lengths share a batch, and out-of-memory shows at once.
   std::vector<size_t> order;
@@ -116,7 +118,7 @@ std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
   });
 
   c10::InferenceMode guard;
-  const auto& model = runtime_->transformer();
+  const auto& model = runtime.transformer();
   for (size_t begin = 0; begin < order.size(); begin += batch_size) {
     const size_t end = std::min(order.size(), begin + batch_size);
     std::vector<const std::vector<int32_t>*> inputs;
@@ -161,6 +163,13 @@ std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
   return results;
 }
 
+}  // namespace
+
+std::vector<LoglikelihoodResult> LanguageModel::loglikelihood(
+    const std::vector<LoglikelihoodRequest>& requests, int batch_size, RoutingSink* routing) const {
+  return score_requests(*runtime_, requests, batch_size, routing, /*share_contexts=*/true);
+}
+
 std::vector<double> LanguageModel::loglikelihood_rolling(
     const std::vector<std::vector<int32_t>>& tokens, int batch_size, RoutingSink* routing) const {
   const int32_t bos = tokenizer().bos_id() >= 0 ? tokenizer().bos_id() : tokenizer().eos_id();
@@ -194,7 +203,10 @@ std::vector<double> LanguageModel::loglikelihood_rolling(
   }
   std::vector<double> totals(tokens.size(), 0.0);
   WindowRoutingSink window_routing(routing, placed);
-  auto scored = loglikelihood(windows, batch_size, routing ? &window_routing : nullptr);
+  // Windows are scored one by one: shared contexts (every first window's
+  // [BOS]) would report their routing under one text only.
+  auto scored = score_requests(*runtime_, windows, batch_size, routing ? &window_routing : nullptr,
+                               /*share_contexts=*/false);
   for (size_t w = 0; w < windows.size(); ++w) totals[placed[w].text] += scored[w].logprob;
   return totals;
 }

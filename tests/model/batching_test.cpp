@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -179,42 +180,46 @@ TEST(Batching, RollingWindowsReportEachPositionOnce) {
   std::mt19937 rng(3);
   auto toks = random_ids(rng, 41, 400);
   toks.erase(toks.begin());  // 40 tokens, no BOS
+  const std::vector<int32_t> short_text{40, 41, 42, 43, 44};  // one window, beside the long text's first
   struct Collector : RoutingSink {
-    // (layer, position) -> (text, first expert); duplicates counted
-    std::map<std::pair<int, int64_t>, std::vector<std::pair<int64_t, int32_t>>> seen;
+    // (request, layer, position) -> first expert of each report
+    std::map<std::tuple<int64_t, int, int64_t>, std::vector<int32_t>> seen;
     void on_routing(const RoutingEvent& e) override {
       for (int64_t b = 0; b < e.batch; ++b)
         for (int64_t t = b * e.seq; t < (b + 1) * e.seq; ++t)
-          if (e.valid[t]) seen[{e.layer, e.positions[t]}].push_back({e.row_request[b], e.expert_ids[t * e.top_k]});
+          if (e.valid[t]) seen[{e.row_request[b], e.layer, e.positions[t]}].push_back(e.expert_ids[t * e.top_k]);
     }
   } rolling;
-  lm->loglikelihood_rolling({toks}, 2, &rolling);
+  lm->loglikelihood_rolling({short_text, toks}, 4, &rolling);
   const int layers = static_cast<int>(lm->config().num_layers);
-  ASSERT_EQ(rolling.seen.size(), static_cast<size_t>(layers * 40));
+  ASSERT_EQ(rolling.seen.size(), static_cast<size_t>(layers * (5 + 40)));
   for (const auto& [key, reports] : rolling.seen) {
-    EXPECT_LT(key.second, 40);
-    ASSERT_EQ(reports.size(), 1u) << "layer " << key.first << " position " << key.second;
-    EXPECT_EQ(reports[0].first, 0);
+    const auto [text, layer, position] = key;
+    EXPECT_LT(position, text == 0 ? 5 : 40);
+    EXPECT_EQ(reports.size(), 1u) << "text " << text << " layer " << layer << " position " << position;
   }
-  // Windows (as in RollingWindowsCoverLongTextsOnce): [BOS]+t[0:15) reports
-  // positions 0..15; t[15:31) reports 16..31; t[23:39) reports 32..39 (its
-  // first 8 inputs are context already reported).
+  // Windows of the long text (as in RollingWindowsCoverLongTextsOnce):
+  // [BOS]+t[0:15) reports positions 0..15; t[15:31) reports 16..31; t[23:39)
+  // reports 32..39 (its first 8 inputs are context already reported).
   struct Window {
+    int64_t text;
     std::vector<int32_t> input;
     int64_t offset, first_new;
   };
-  std::vector<int32_t> first{1};
+  std::vector<int32_t> first{1}, short_input{1};
   first.insert(first.end(), toks.begin(), toks.begin() + 15);
-  const Window windows[] = {{first, 0, 0},
-                            {{toks.begin() + 15, toks.begin() + 31}, 16, 16},
-                            {{toks.begin() + 23, toks.begin() + 39}, 24, 32}};
+  short_input.insert(short_input.end(), short_text.begin(), short_text.end() - 1);
+  const Window windows[] = {{0, short_input, 0, 0},
+                            {1, first, 0, 0},
+                            {1, {toks.begin() + 15, toks.begin() + 31}, 16, 16},
+                            {1, {toks.begin() + 23, toks.begin() + 39}, 24, 32}};
   for (const Window& w : windows) {
     Collector direct;
     lm->logits(w.input, &direct);
     for (int layer = 0; layer < layers; ++layer)
       for (int64_t p = w.first_new - w.offset; p < static_cast<int64_t>(w.input.size()); ++p) {
-        const std::pair<int, int64_t> key{layer, p + w.offset};
-        EXPECT_EQ(rolling.seen[key][0].second, direct.seen.at({layer, p})[0].second) << layer << " " << p;
+        const std::tuple<int64_t, int, int64_t> key{w.text, layer, p + w.offset}, plain{0, layer, p};
+        EXPECT_EQ(rolling.seen[key], direct.seen.at(plain)) << w.text << " " << layer << " " << p;
       }
   }
 }
