@@ -155,13 +155,23 @@ TEST(Batching, RollingLoglikelihoodIsBosThenEveryToken) {
   EXPECT_NEAR(rolling, direct, 1e-5);
 }
 
-TEST(Batching, RollingWindowsCoverLongTextsOnce) {
+// A tiny Mixtral with a 16-token context, and a text that needs 3 windows of it.
+std::shared_ptr<LanguageModel> ctx16_mixtral() {
   TinyModelSpec spec;
   spec.max_position_embeddings = 16;
-  auto lm = LanguageModel::load(testing::tiny_model_dir(spec, "mixtral-ctx16"));
+  static auto lm = LanguageModel::load(testing::tiny_model_dir(spec, "mixtral-ctx16"));
+  return lm;
+}
+std::vector<int32_t> forty_tokens() {
   std::mt19937 rng(3);
   auto toks = random_ids(rng, 41, 400);
-  toks.erase(toks.begin());  // 40 tokens, no BOS
+  toks.erase(toks.begin());  // no BOS
+  return toks;
+}
+
+TEST(Batching, RollingWindowsCoverLongTextsOnce) {
+  auto lm = ctx16_mixtral();
+  const std::vector<int32_t> toks = forty_tokens();
   // Windows: [BOS]+t[0:15) → t[0:16); t[15:31) → t[16:32); t[23:39) → t[32:40).
   double expected = lm->loglikelihood({{{1}, {toks.begin(), toks.begin() + 16}}}, 1)[0].logprob;
   expected += lm->loglikelihood({{{toks.begin(), toks.begin() + 16}, {toks.begin() + 16, toks.begin() + 32}}}, 1)[0].logprob;
@@ -169,17 +179,13 @@ TEST(Batching, RollingWindowsCoverLongTextsOnce) {
   EXPECT_NEAR(lm->loglikelihood_rolling({toks}, 2)[0], expected, 1e-4);
 }
 
-// Routing of a text scored in rolling windows: each position of [BOS] + text
-// (but the last, which predicts nothing) reported once, by the window whose
-// hidden state there scores the next token; the first window's routing is
-// the routing of a plain forward pass over its input.
+// Routing of texts scored in rolling windows: each position of [BOS] + text
+// (but the last, which predicts nothing) reported once, under the text, by
+// the window whose hidden state there scores the next token, with the routing
+// of a plain forward pass over that window's input.
 TEST(Batching, RollingWindowsReportEachPositionOnce) {
-  TinyModelSpec spec;
-  spec.max_position_embeddings = 16;
-  auto lm = LanguageModel::load(testing::tiny_model_dir(spec, "mixtral-ctx16"));
-  std::mt19937 rng(3);
-  auto toks = random_ids(rng, 41, 400);
-  toks.erase(toks.begin());  // 40 tokens, no BOS
+  auto lm = ctx16_mixtral();
+  const std::vector<int32_t> toks = forty_tokens();
   const std::vector<int32_t> short_text{40, 41, 42, 43, 44};  // one window, beside the long text's first
   struct Collector : RoutingSink {
     // (request, layer, position) -> first expert of each report
