@@ -61,16 +61,22 @@ Ids identities(ResultsStore& store) {
           store.upsert_task(task_info("coding_tasks", "coding", "coding"))};
 }
 
-TEST(RoutingStore, DecodedBlobsEqualTheTapsValuesForEveryToken) {
-  ScratchDir dir;
-  auto store = ResultsStore::open(dir.path() / "r.sqlite");
-  Ids ids = identities(store);
-  Scenario sc;
+// The scenario's six documents as samples carrying their recorded routing.
+std::vector<SampleRecord> routed_samples(Scenario& sc) {
   std::vector<SampleRecord> batch;
   for (int64_t d = 0; d < 6; ++d) {
     batch.push_back(sample(d));
     batch.back().routing = sc.recorder.take(d);
   }
+  return batch;
+}
+
+TEST(RoutingStore, DecodedBlobsEqualTheTapsValuesForEveryToken) {
+  ScratchDir dir;
+  auto store = ResultsStore::open(dir.path() / "r.sqlite");
+  Ids ids = identities(store);
+  Scenario sc;
+  std::vector<SampleRecord> batch = routed_samples(sc);
   EXPECT_EQ(sc.recorder.buffered_tokens(), 0);
   WriteResult w = store.write_samples(ids.run, ids.model, ids.task, batch);
   EXPECT_EQ(w.inserted, 6);
@@ -168,11 +174,7 @@ TEST(RoutingStore, TheCapKeepsWholeSamplesAndCountsEverySampleInTheAggregates) {
   auto store = ResultsStore::open(dir.path() / "r.sqlite");
   Ids ids = identities(store);
   Scenario sc;
-  std::vector<SampleRecord> batch;
-  for (int64_t d = 0; d < 6; ++d) {
-    batch.push_back(sample(d));
-    batch.back().routing = sc.recorder.take(d);
-  }
+  std::vector<SampleRecord> batch = routed_samples(sc);
   RoutingOptions capped;
   capped.token_cap = batch[0].routing.tokens() + batch[1].routing.tokens();
   std::vector<SampleRecord> head(batch.begin(), batch.begin() + 2);
