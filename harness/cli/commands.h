@@ -38,5 +38,8 @@ void install_recipe_loader();
 void add_recipe_flags(CLI::App* command, merge::MergeOptions& options);
 // Per-layer router diagnostics on stdout, warnings on stderr.
 void print_gate_report(const merge::GateDiagnostics& diagnostics);
+// A command-line error as one line naming the command, the bad word and the
+// --help to read; for an unknown command, the closest known one.
+std::string usage_error(const CLI::App& app, int argc, char** argv, const CLI::ParseError& e);
 
 }  // namespace moebench::cli

@@ -20,7 +20,9 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate at most")
       ->capture_default_str();
   cmd->add_option("--stop", a->stop, "Stop sequence (repeatable)");
-  cmd->add_option("--batch-size", a->batch_size, "Prompts per forward pass")->capture_default_str();
+  cmd->add_option("--batch-size", a->batch_size, "Prompts per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   a->flags.add_to(cmd);
   cmd->callback([a] {
     auto lm = model::LanguageModel::load(a->dir, a->flags.options);

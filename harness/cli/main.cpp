@@ -1,11 +1,14 @@
 // moebench: evaluate Mixture-of-Experts language models.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <exception>
 
 #include "harness/cli/commands.h"
 #include "harness/util/error.h"
+#include "harness/util/text.h"
+#include "harness/util/thread_count.h"
 
 namespace moebench::cli {
 
@@ -13,9 +16,30 @@ void ModelFlags::add_to(CLI::App* command) {
   command->add_option("--device", options.device, "cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--dtype", options.dtype, "float32, bfloat16, float16 or auto (config's)")
       ->capture_default_str();
-  command->add_option("--threads", options.threads, "CPU threads (0: libtorch default)");
+  command->add_option("--threads", options.threads, "CPU threads (0: libtorch default)")
+      ->check(CLI::Range(0, max_thread_count()));
   command->add_option("--gates", options.gates_file,
                       "Replace the routers with a `moebench gates` file (MoE models and recipes)");
+}
+
+std::string usage_error(const CLI::App& app, int argc, char** argv, const CLI::ParseError& e) {
+  const auto parsed = app.get_subcommands();
+  if (parsed.empty()) {
+    // `moebench evl`: CLI11 would say "arguments not expected"; name the command.
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    for (int i = 1; i < argc; ++i) {
+      const std::string word = argv[i];
+      if (word.empty() || word[0] == '-') continue;
+      const std::string near = closest_match(word, names);
+      return fmt::format("unknown command '{}'{}; commands: {} (see 'moebench --help')", word,
+                         near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near),
+                         fmt::join(names, ", "));
+    }
+    return fmt::format("{} (see 'moebench --help')", e.what());
+  }
+  const std::string name = parsed.front()->get_name();
+  return fmt::format("{}: {} (see 'moebench {} --help')", name, e.what(), name);
 }
 
 }  // namespace moebench::cli
@@ -41,12 +65,15 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fprintf(stderr, "moebench: error: %s\n",
+                 moebench::one_line(moebench::cli::usage_error(app, argc, argv, e)).c_str());
+    return 2;
   } catch (const moebench::InputError& e) {
-    std::fprintf(stderr, "moebench: error: %s\n", e.what());
+    std::fprintf(stderr, "moebench: error: %s\n", moebench::one_line(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "moebench: internal error: %s\n", e.what());
+    std::fprintf(stderr, "moebench: internal error: %s\n", moebench::one_line(e.what()).c_str());
     return 1;
   }
   return 0;

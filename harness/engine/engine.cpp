@@ -1,6 +1,8 @@
 #include "harness/engine/engine.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <map>
 
 #include "harness/util/error.h"
@@ -39,11 +41,21 @@ bool looks_like_out_of_memory(const std::exception& e) {
 
 }  // namespace
 
+int parse_batch_size(const std::string& text, const std::string& where) {
+  if (text == "auto") return 0;
+  char* end = nullptr;
+  errno = 0;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || value < 1 || value > 1 << 20)
+    fail_input(where, "expected a positive integer or auto, got '{}'", text);
+  return static_cast<int>(value);
+}
+
 Engine::Engine(std::shared_ptr<const model::LanguageModel> model, EngineOptions options)
     : model_(std::move(model)), options_(options), batch_size_(options.batch_size),
       auto_batch_(options.batch_size == 0) {
   if (options.batch_size < 0) {
-    fail_input("--batch-size", "expected a positive integer or auto, got {}", options.batch_size);
+    fail_input("batch size", "expected a positive integer or 0 (auto), got {}", options.batch_size);
   }
   if (auto_batch_) batch_size_ = model_->device().rfind("cuda", 0) == 0 ? 64 : 16;
 }

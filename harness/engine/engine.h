@@ -28,6 +28,10 @@ struct EngineOptions {
   bool show_progress = true;  // progress bar on stderr (only when it is a terminal)
 };
 
+// "auto" -> 0, "8" -> 8; InputError "<where>: expected a positive integer or
+// auto, got '<text>'" for anything else (0, -1, "ten", "8x").
+int parse_batch_size(const std::string& text, const std::string& where);
+
 class Engine {
  public:
   Engine(std::shared_ptr<const model::LanguageModel> model, EngineOptions options);

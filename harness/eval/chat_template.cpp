@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "harness/eval/python_text.h"
-#include "harness/io/model_config.h"
+#include "harness/io/json_input.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 

@@ -8,6 +8,7 @@
 
 #include "harness/eval/dataset_util.h"
 #include "harness/eval/doc_files.h"
+#include "harness/io/json_input.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
@@ -80,12 +81,7 @@ Task truthfulqa_task(const fs::path& path, bool mc2) {
   const fs::path file = dataset_file(path, "mc_task.json");
   // The original mc_task.json stores each target set as {answer: label}, in the
   // order lm-eval's Hugging Face copy lists as {choices, labels}: keep that order.
-  nlohmann::ordered_json raw;
-  try {
-    raw = nlohmann::ordered_json::parse(read_text_file(file));
-  } catch (const nlohmann::json::parse_error& e) {
-    fail_input(file.string(), "invalid JSON: {}", e.what());
-  }
+  const nlohmann::ordered_json raw = io::parse_ordered_json_text(read_text_file(file), file.string());
   if (!raw.is_array()) fail_input(file.string(), "expected a JSON list of questions");
   std::vector<json> docs;
   for (size_t i = 0; i < raw.size(); ++i) {

@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
+#include "harness/io/json_input.h"
 #include "harness/util/error.h"
+#include "harness/util/file_input.h"
+#include "harness/util/text.h"
 
 extern char** environ;
 
@@ -41,10 +43,17 @@ std::string gunzip(const fs::path& path) {
     ssize_t n;
     while ((n = read(pipe_fd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
       if (n > 0) out.append(buf, static_cast<size_t>(n));
+      if (static_cast<int64_t>(out.size()) > kMaxDatasetBytes) break;  // a gzip bomb
     }
   }
   close(pipe_fd[0]);
   if (rc != 0) fail_input(file, "cannot run gzip to decompress it");
+  if (static_cast<int64_t>(out.size()) > kMaxDatasetBytes) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    fail_input(file, "decompresses to more than {}, over the cap for an items file",
+               human_bytes(static_cast<double>(kMaxDatasetBytes)));
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -59,14 +68,11 @@ std::string gunzip(const fs::path& path) {
 std::string read_text_file(const fs::path& path) {
   if (!fs::is_regular_file(path)) fail_input(path.string(), "file not found");
   if (path.extension() == ".gz") return gunzip(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_input(path.string(), "cannot read file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_input_file(path, kMaxDatasetBytes);
 }
 
 std::vector<nlohmann::json> parse_jsonl(const std::string& text, const std::string& where) {
+  require_line_lengths(text, where, kMaxLineBytes);
   std::vector<nlohmann::json> out;
   size_t line_no = 0, pos = 0;
   while (pos < text.size()) {
@@ -76,12 +82,7 @@ std::vector<nlohmann::json> parse_jsonl(const std::string& text, const std::stri
     const std::string line = text.substr(pos, end - pos);
     pos = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json item;
-    try {
-      item = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail_input(where + ":" + std::to_string(line_no), "invalid JSON: {}", e.what());
-    }
+    nlohmann::json item = io::parse_json_text(line, where + ":" + std::to_string(line_no));
     if (!item.is_object()) {
       fail_input(where + ":" + std::to_string(line_no), "expected a JSON object per line, got {}",
                  item.dump().substr(0, 60));

@@ -4,25 +4,15 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "harness/io/yaml_input.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
 namespace moebench::eval {
 
 YAML::Node load_yaml_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_input(path.string(), "cannot read file");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp lines are 0-based; editors count from 1.
-    fail_input(fmt::format("{}:{}", path.string(), e.mark.line + 1), "invalid YAML: {}", e.msg);
-  }
+  return io::read_yaml_file(path);
 }
 
 std::string shown(const YAML::Node& node) {

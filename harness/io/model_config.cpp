@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "harness/util/atomic_path.h"
+#include "harness/io/json_input.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
@@ -232,25 +232,21 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& where) {
   return c;
 }
 
-json read_json_file(const fs::path& path) {
-  std::string text = read_file(path);
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep the position.
-    std::string message = e.what();
-    if (message.rfind("[json.exception.", 0) == 0 && message.find("] ") != std::string::npos)
-      message = message.substr(message.find("] ") + 2);
-    fail_input(path.string(), "malformed JSON: {}", message);
-  }
-}
-
 ModelConfig ModelConfig::load(const fs::path& model_dir) {
-  fs::path path = model_dir / "config.json";
   std::error_code ec;
+  const auto dir_status = fs::status(model_dir, ec);
+  if (!fs::exists(dir_status))
+    fail_input(model_dir.string(), "not found: expected a model directory with a config.json");
+  if (!fs::is_directory(dir_status))
+    fail_input(model_dir.string(),
+               "is a file, expected a model directory (config.json, *.safetensors, "
+               "tokenizer.model) or a recipe (.yml)");
+  fs::path path = model_dir / "config.json";
   if (!fs::is_regular_file(path, ec))
     fail_input(path.string(), "not found (a Hugging Face model directory needs a config.json)");
-  return from_json(read_json_file(path), path.string());
+  ModelConfig config = from_json(read_json_file(path), path.string());
+  config.file = path.string();
+  return config;
 }
 
 }  // namespace moebench::io

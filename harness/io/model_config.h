@@ -40,6 +40,7 @@ struct ModelConfig {
   std::vector<int64_t> eos_token_ids;  // eos_token_id may be an int or a list
   std::string torch_dtype;             // "float32", "bfloat16", ... (v5 key "dtype"); may be empty
   nlohmann::json raw;                  // the whole file, kept for writers
+  std::string file;                    // the path it was read from (for messages); may be empty
 
   bool is_moe() const { return num_experts > 0; }
 
@@ -49,10 +50,6 @@ struct ModelConfig {
   // Reads and parses model_dir/config.json; InputError when missing or malformed.
   static ModelConfig load(const std::filesystem::path& model_dir);
 };
-
-// Reads and parses a JSON file; InputError naming the path when it cannot be
-// read or is malformed (with nlohmann's line/column).
-nlohmann::json read_json_file(const std::filesystem::path& path);
 
 // The architectures (first entry of config.json's `architectures`) we can run.
 std::vector<std::string> supported_architectures();

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "harness/util/atomic_path.h"
+#include "harness/util/file_input.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
@@ -50,7 +50,7 @@ void TensorStore::open_single(const fs::path& file) {
 
 void TensorStore::open_index(const fs::path& index) {
   const std::string where = index.string();
-  const json doc = parse_json_strict(read_file(index), where);
+  const json doc = parse_json_strict(read_input_file(index, kMaxMetadataBytes), where);
   if (!doc.is_object())
     fail_input(where, "index is a JSON {}, expected an object with 'weight_map'", doc.type_name());
   auto weight_map = doc.find("weight_map");

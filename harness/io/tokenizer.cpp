@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/io/model_config.h"  // read_json_file
+#include "harness/io/json_input.h"
 #include "harness/io/sentencepiece_model.h"
-#include "harness/util/atomic_path.h"
+#include "harness/util/file_input.h"
 #include "harness/util/error.h"
 
 namespace fs = std::filesystem;
@@ -117,7 +117,7 @@ std::unique_ptr<Tokenizer::Impl> read_tokenizer_model(const fs::path& tokenizer_
   if (!fs::is_regular_file(tokenizer_model, ec))
     fail_input(tokenizer_model.string(), "not found (Llama/Mistral models need a SentencePiece tokenizer.model)");
   return std::make_unique<Tokenizer::Impl>(
-      SentencePieceModel::parse(read_file(tokenizer_model), tokenizer_model.string()));
+      SentencePieceModel::parse(read_input_file(tokenizer_model, kMaxMetadataBytes), tokenizer_model.string()));
 }
 
 // Records one added token; an id inside tokenizer.model must name its piece.

@@ -110,6 +110,21 @@ at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
   const int64_t L = c.num_layers, H = c.hidden_size, E = in.recipe.experts.size();
   const GateMode mode = in.recipe.gate_mode;
   if (mode == GateMode::Random || mode == GateMode::UniformRandom) return random_gates(mode, L, E, H, options.seed);
+  // Tokenised before the base is loaded: a prompt that cannot run fails first.
+  // Hidden-state modes run the prompts through the base, so each must fit its
+  // context (a 1 MB prompt would ask for attention scores of hundreds of GB).
+  const int64_t max_tokens = mode == GateMode::CheapEmbed ? 0 : c.max_position_embeddings;
+  std::vector<PromptBatch> positives, negatives;
+  for (size_t e = 0; e < in.recipe.experts.size(); ++e) {
+    const ExpertRecipe& expert = in.recipe.experts[e];
+    const std::string field = fmt::format("{}: experts[{}].", in.recipe.where(), e);
+    positives.push_back(tokenize_prompts(*in.tokenizer, expert.positive_prompts, max_tokens,
+                                         field + "positive_prompts"));
+    negatives.push_back(expert.negative_prompts.empty()
+                            ? PromptBatch{}
+                            : tokenize_prompts(*in.tokenizer, expert.negative_prompts, max_tokens,
+                                               field + "negative_prompts"));
+  }
   model::LoadOptions load;
   load.device = gate_device(options);
   const model::TensorPlacement placement = model::parse_placement(load, c);  // float32 always
@@ -122,10 +137,9 @@ at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
                               mode == GateMode::HiddenAvg);
   }
   std::vector<at::Tensor> per_expert;
-  for (const ExpertRecipe& expert : in.recipe.experts) {
-    at::Tensor v = vector_of(tokenize_prompts(*in.tokenizer, expert.positive_prompts));
-    if (!expert.negative_prompts.empty())
-      v = v - vector_of(tokenize_prompts(*in.tokenizer, expert.negative_prompts));
+  for (size_t e = 0; e < positives.size(); ++e) {
+    at::Tensor v = vector_of(positives[e]);
+    if (!negatives[e].ids.empty()) v = v - vector_of(negatives[e]);
     per_expert.push_back(v / v.norm(2, -1, true).clamp_min(1e-8));
   }
   return at::stack(per_expert, 1);  // [L, E, H]
@@ -133,7 +147,8 @@ at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
 
 }  // namespace
 
-PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<std::string>& prompts) {
+PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<std::string>& prompts,
+                             int64_t max_tokens, const std::string& field) {
   const int32_t bos = tokenizer.bos_id();
   const int32_t pad = bos >= 0 ? bos : std::max(tokenizer.eos_id(), 0);
   std::vector<std::vector<int32_t>> rows;
@@ -143,6 +158,11 @@ PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<s
     if (bos >= 0) ids.push_back(bos);  // mergekit prepends the BOS text, then adds no special tokens
     for (int32_t id : tokenizer.encode(prompt, /*add_special_tokens=*/false)) ids.push_back(id);
     if (ids.empty()) fail_input(tokenizer.source(), "prompt '{}' gives no tokens (and there is no BOS)", prompt);
+    if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens)
+      fail_input(field.empty() ? tokenizer.source() : field,
+                 "prompt {} is {} tokens long, over the base model's context of {} "
+                 "(max_position_embeddings)",
+                 rows.size(), ids.size(), max_tokens);
     T = std::max(T, ids.size());
     rows.push_back(std::move(ids));
   }

@@ -31,7 +31,10 @@ struct PromptBatch {
   std::vector<std::vector<int32_t>> ids;   // [prompts][T]
   std::vector<std::vector<uint8_t>> mask;  // [prompts][T]
 };
-PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<std::string>& prompts);
+// InputError naming `field` when a prompt (BOS included) is longer than
+// `max_tokens` (0: no limit).
+PromptBatch tokenize_prompts(const io::Tokenizer& tokenizer, const std::vector<std::string>& prompts,
+                             int64_t max_tokens = 0, const std::string& field = "");
 
 // The device compute_gates runs on: options.device, "auto" resolved.
 std::string gate_device(const MergeOptions& options);

@@ -8,7 +8,8 @@
 #include <cmath>
 #include <map>
 
-#include "harness/util/atomic_path.h"
+#include "harness/io/yaml_input.h"
+#include "harness/util/file_input.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
@@ -201,12 +202,7 @@ const char* gate_mode_name(GateMode mode) {
 std::string MergeRecipe::where() const { return file.empty() ? std::string("recipe") : file.string(); }
 
 MergeRecipe MergeRecipe::parse(const std::string& text, const std::string& where) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    fail_input(fmt::format("{}:{}", where, e.mark.line + 1), "malformed YAML: {}", e.msg);
-  }
+  const YAML::Node root = io::parse_yaml_text(text, where);
   MergeRecipe r = Parser(where).recipe(root);
   r.text = text;
   return r;
@@ -215,7 +211,7 @@ MergeRecipe MergeRecipe::parse(const std::string& text, const std::string& where
 MergeRecipe MergeRecipe::load(const fs::path& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) fail_input(file.string(), "recipe file not found");
-  MergeRecipe r = parse(read_file(file), file.string());
+  MergeRecipe r = parse(read_input_file(file, kMaxYamlBytes), file.string());
   r.file = file;
   return r;
 }

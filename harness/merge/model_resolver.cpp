@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <regex>
 
-#include "harness/util/atomic_path.h"
+#include "harness/util/file_input.h"
 #include "harness/util/error.h"
 
 namespace fs = std::filesystem;
@@ -52,7 +52,7 @@ fs::path find_snapshot(const fs::path& cache, const std::string& repo, const std
   const fs::path ref = root / "refs" / revision;
   std::error_code ec;
   if (fs::is_regular_file(ref, ec)) {
-    std::string hash = read_file(ref);
+    std::string hash = read_input_file(ref, 4096);  // a commit hash and a newline
     while (!hash.empty() && std::isspace(static_cast<unsigned char>(hash.back()))) hash.pop_back();
     tried = (root / "snapshots" / hash).string() + " (from refs/" + revision + ")";
     return is_dir(root / "snapshots" / hash) ? root / "snapshots" / hash : fs::path();

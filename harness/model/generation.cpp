@@ -32,7 +32,7 @@ struct Sequence {
 
 std::vector<GenerationResult> LanguageModel::generate(const std::vector<GenerationRequest>& requests,
                                                       int batch_size, RoutingSink* routing) const {
-  if (batch_size < 1) fail_input("--batch-size", "expected a positive integer, got {}", batch_size);
+  if (batch_size < 1) fail_input("batch size", "expected a positive integer, got {}", batch_size);
   const auto& eos_ids = config().eos_token_ids;
   const int32_t tok_eos = tokenizer().eos_id();
   auto is_eos = [&](int32_t id) {

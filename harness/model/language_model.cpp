@@ -6,12 +6,14 @@
 #include <fmt/ranges.h>
 
 #include <cctype>
+#include <optional>
 #include <regex>
 
 #include "harness/io/safetensors_file.h"
 #include "harness/io/tensor_store.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
+#include "harness/util/thread_count.h"
 
 namespace moebench::model {
 namespace {
@@ -71,34 +73,59 @@ std::shared_ptr<const ModelWeights> with_gates(const std::shared_ptr<const Model
 
 void set_recipe_loader(RecipeLoader loader) { recipe_loader() = std::move(loader); }
 
-TensorPlacement parse_placement(const LoadOptions& options, const io::ModelConfig& config) {
-  TensorPlacement p;
+namespace {
+
+std::string option_name(const LoadOptions& options, const char* key) {
+  return options.origin.empty() ? fmt::format("--{}", key)
+                                : fmt::format("{}: field '{}'", options.origin, key);
+}
+
+// nullopt when `name` is not a dtype we compute in.
+std::optional<at::ScalarType> compute_dtype(const std::string& name) {
+  if (name == "float32" || name == "fp32" || name == "f32") return at::kFloat;
+  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
+  if (name == "float16" || name == "fp16" || name == "half") return at::kHalf;
+  return std::nullopt;
+}
+
+at::Device parse_device(const LoadOptions& options) {
   const std::string& dev = options.device;
-  if (dev == "cpu") {
-    p.device = at::kCPU;
-  } else if (dev == "cuda" || dev.rfind("cuda:", 0) == 0) {
-    if (!at::hasCUDA()) {
-      fail_input("--device", "'{}' requested but this build or machine has no CUDA", dev);
-    }
-    try {
-      p.device = at::Device(dev);
-    } catch (const std::exception&) {
-      fail_input("--device", "expected cpu, cuda or cuda:N, got '{}'", dev);
-    }
-  } else {
-    fail_input("--device", "expected cpu, cuda or cuda:N, got '{}'", dev);
-  }
-  std::string dtype = options.dtype == "auto"
-                          ? (config.torch_dtype.empty() ? "float32" : config.torch_dtype)
-                          : options.dtype;
-  if (dtype == "float32" || dtype == "fp32" || dtype == "f32") {
+  const bool cuda = dev == "cuda" || (dev.rfind("cuda:", 0) == 0 && dev.size() > 5 &&
+                                      dev.find_first_not_of("0123456789", 5) == std::string::npos &&
+                                      dev.size() <= 8);
+  if (dev != "cpu" && !cuda)
+    fail_input(option_name(options, "device"), "expected cpu, cuda or cuda:N, got '{}'", dev);
+  if (cuda && !at::hasCUDA())
+    fail_input(option_name(options, "device"),
+               "'{}' requested but this build or machine has no CUDA", dev);
+  return cuda ? at::Device(dev) : at::Device(at::kCPU);
+}
+
+}  // namespace
+
+void check_load_options(const LoadOptions& options) {
+  parse_device(options);
+  if (options.dtype != "auto" && !compute_dtype(options.dtype))
+    fail_input(option_name(options, "dtype"), "expected float32, bfloat16, float16 or auto, got '{}'",
+               options.dtype);
+  check_thread_count(options.threads, option_name(options, "threads"));
+}
+
+TensorPlacement parse_placement(const LoadOptions& options, const io::ModelConfig& config) {
+  check_load_options(options);
+  TensorPlacement p;
+  p.device = parse_device(options);
+  if (options.dtype != "auto") {
+    p.dtype = *compute_dtype(options.dtype);
+  } else if (config.torch_dtype.empty()) {
     p.dtype = at::kFloat;
-  } else if (dtype == "bfloat16" || dtype == "bf16") {
-    p.dtype = at::kBFloat16;
-  } else if (dtype == "float16" || dtype == "fp16" || dtype == "half") {
-    p.dtype = at::kHalf;
+  } else if (auto type = compute_dtype(config.torch_dtype)) {
+    p.dtype = *type;
   } else {
-    fail_input("--dtype", "expected float32, bfloat16, float16 or auto, got '{}'", dtype);
+    fail_input(config.file.empty() ? "config.json" : config.file,
+               "field 'torch_dtype' is '{}', which {} auto cannot run in (float32, bfloat16 or "
+               "float16); give {} explicitly",
+               config.torch_dtype, option_name(options, "dtype"), option_name(options, "dtype"));
   }
   return p;
 }

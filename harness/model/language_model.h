@@ -23,7 +23,14 @@ struct LoadOptions {
   // model.layers.<l>.block_sparse_moe.gate.weight (or the v5 mlp.gate.weight)
   // [experts, hidden] per layer, as `moebench gates` writes. Empty: the model's own.
   std::string gates_file;
+  // Where these options came from, for messages: empty means the command-line
+  // flags (--device, --dtype); a plan sets "plan.yml: settings".
+  std::string origin;
 };
+
+// InputError naming the flag or plan key when `device` or `dtype` is not one
+// of the accepted spellings (no model needed: checked before any work).
+void check_load_options(const LoadOptions& options);
 
 struct LoglikelihoodRequest {
   std::vector<int32_t> context;       // at least one token (usually starts with BOS)

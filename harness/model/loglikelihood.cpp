@@ -78,7 +78,7 @@ std::vector<LoglikelihoodResult> score_requests(const TransformerRuntime& runtim
                                                 const std::vector<LoglikelihoodRequest>& requests,
                                                 int batch_size, RoutingSink* routing, bool share_contexts) {
   const int64_t max_length = runtime.config().max_position_embeddings;
-  if (batch_size < 1) fail_input("--batch-size", "expected a positive integer, got {}", batch_size);
+  if (batch_size < 1) fail_input("batch size", "expected a positive integer, got {}", batch_size);
   std::vector<ScoringRow> rows;
   rows.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "harness/util/error.h"
 
 namespace moebench::model {
@@ -21,6 +23,20 @@ std::string shape_string(at::IntArrayRef shape) {
   return fmt::format("[{}]", fmt::join(shape.begin(), shape.end(), ", "));
 }
 
+// Weights with NaN or Inf give NaN logits, which would be scored (and stored)
+// as if they meant something: refuse them at load. One summing pass finds out
+// cheaply; only a non-finite sum pays for locating the first bad element.
+void require_finite(const at::Tensor& weights, const std::string& where) {
+  const auto accumulate = weights.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  if (std::isfinite(weights.sum(accumulate).item<double>())) return;
+  at::Tensor bad = at::logical_not(at::isfinite(weights)).reshape({-1}).nonzero();
+  if (bad.numel() == 0) return;  // finite values whose sum overflowed
+  const int64_t index = bad[0][0].item<int64_t>();
+  fail_input(where, "holds {} non-finite values (NaN or Inf; the first at flat index {}, {}); "
+             "a model with such weights cannot be evaluated",
+             bad.size(0), index, weights.reshape({-1})[index].item<double>());
+}
+
 }  // namespace
 
 at::Tensor load_tensor(const std::shared_ptr<const io::TensorStore>& store, const std::string& name,
@@ -38,12 +54,13 @@ at::Tensor load_tensor(const std::shared_ptr<const io::TensorStore>& store, cons
   auto keep_alive = store;
   at::Tensor mapped = at::from_blob(
       data, view.shape, [keep_alive](void*) {}, at::TensorOptions().dtype(source_type));
-  const bool zero_copy =
-      aligned && placement.device.is_cpu() && placement.dtype == source_type;
-  if (zero_copy) return mapped;
   // Copies (dtype conversion, device transfer or an unaligned source) no longer
   // need the mapping.
   at::Tensor source = aligned ? mapped : mapped.clone();
+  require_finite(source, where);
+  const bool zero_copy =
+      aligned && placement.device.is_cpu() && placement.dtype == source_type;
+  if (zero_copy) return mapped;
   return source.to(placement.device, placement.dtype).contiguous();
 }
 

@@ -1,5 +1,7 @@
 #include "harness/model/tiny_model.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,6 +13,7 @@
 #include "harness/io/safetensors_writer.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
+#include "harness/util/text.h"
 
 // Byte-identical weights everywhere need every float operation rounded as
 // written: a fused multiply-add (which GCC in GNU mode, or clang, may emit on
@@ -315,12 +318,22 @@ void validate_tiny_model_spec(const TinyModelSpec& s) {
         s.rope_theta);
   check(s.init_std >= 0 && std::isfinite(s.init_std), "init_std = {} must be non-negative",
         s.init_std);
-  // One tensor is held in memory: refuse what could overflow or never be
-  // allocated (2^34 floats = 64 GiB) before writing anything.
-  const double largest =
-      std::max(double(s.vocab_size) * H, 2.0 * (moe ? s.num_experts : 1) * s.intermediate_size * H);
+  check(s.vocab_size <= (1 << 20), "vocab_size = {} is over the limit of {}", s.vocab_size,
+        1 << 20);
+  // Refuse before writing anything what could never be allocated here: the
+  // model is built in fp32 in memory, so it must fit in half the machine's RAM
+  // (and in the 2^34-value limit of one tensor).
+  const double E = moe ? s.num_experts : 1, I = s.intermediate_size;
+  const double kv = double(s.num_kv_heads) * (H / heads);
+  const double per_layer = 2.0 * H * H + 2.0 * H * kv + 3.0 * E * I * H + E * H + 2.0 * H;
+  const double parameters = 2.0 * double(s.vocab_size) * H + double(s.num_layers) * per_layer + H;
+  const double largest = std::max(double(s.vocab_size) * H, 2.0 * E * I * H);
   check(largest <= 0x1.0p34, "sizes too large: one tensor would hold {:.3g} values (limit 2^34)",
         largest);
+  const double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+  check(memory <= 0 || 4.0 * parameters <= memory / 2,
+        "sizes too large: {:.3g} parameters need {} in fp32, more than half of this machine's {}",
+        parameters, human_bytes(4.0 * parameters), human_bytes(memory));
 }
 
 void make_tiny_model(const TinyModelSpec& spec, const fs::path& out_dir, bool overwrite) {

@@ -5,28 +5,21 @@
 
 #include <set>
 
+#include <limits>
+
+#include "harness/eval/yaml_fields.h"
+#include "harness/io/yaml_input.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/model_resolver.h"
-#include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
+#include "harness/util/file_input.h"
 #include "harness/util/text.h"
+#include "harness/util/thread_count.h"
 
 namespace fs = std::filesystem;
 
 namespace moebench::store {
 namespace {
-
-void check_keys(const YAML::Node& node, const std::vector<std::string>& known,
-                const std::string& where) {
-  for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      const std::string near = closest_match(key, known);
-      fail_input(where, "unknown key '{}'{}", key,
-                 near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
-    }
-  }
-}
 
 std::vector<std::string> string_list(const YAML::Node& node, const std::string& where) {
   std::vector<std::string> out;
@@ -37,47 +30,47 @@ std::vector<std::string> string_list(const YAML::Node& node, const std::string& 
   return out;
 }
 
-void read_settings(const YAML::Node& s, const std::string& where, RunPlan* plan) {
-  if (!s) return;
-  check_keys(s, {"limit", "batch_size", "device", "dtype", "threads", "chat_template",
-                 "add_bos_token", "routing", "routing_token_cap", "docs_per_transaction"},
-             where + ": settings");
-  plan->eval.limit = s["limit"].as<int64_t>(-1);
-  plan->engine.batch_size = s["batch_size"] && s["batch_size"].as<std::string>() == "auto"
-                                ? 0 : s["batch_size"].as<int>(16);
-  plan->load.device = s["device"].as<std::string>("cpu");
-  plan->load.dtype = s["dtype"].as<std::string>("float32");
-  plan->load.threads = s["threads"].as<int>(0);
-  plan->engine.add_bos_token = s["add_bos_token"].as<bool>(false);
-  plan->routing.mode = parse_routing_mode(s["routing"].as<std::string>("tokens"), where + ": settings.routing");
-  plan->routing.token_cap = s["routing_token_cap"].as<int64_t>(plan->routing.token_cap);
-  plan->docs_per_transaction = s["docs_per_transaction"].as<int64_t>(16);
-  if (plan->docs_per_transaction < 1) fail_input(where, "settings.docs_per_transaction must be >= 1");
+void read_settings(const YAML::Node& node, const std::string& file, RunPlan* plan) {
+  if (!node) return;
+  const eval::YamlFields s(node, file, "settings.");
+  s.check_keys({"limit", "batch_size", "device", "dtype", "threads", "chat_template",
+                "add_bos_token", "routing", "routing_token_cap", "docs_per_transaction"},
+               "settings");
+  plan->eval.limit = s.get_int("limit", -1, 0, std::numeric_limits<int64_t>::max());
+  if (s.has("batch_size"))
+    plan->engine.batch_size = engine::parse_batch_size(s.get_string("batch_size"), s.where("batch_size") +
+                                                       ": field 'settings.batch_size'");
+  plan->load.origin = s.where() + ": settings";
+  plan->load.device = s.get_string("device", "cpu");
+  plan->load.dtype = s.get_string("dtype", "float32");
+  plan->load.threads = static_cast<int>(s.get_int("threads", 0, 0, max_thread_count()));
+  model::check_load_options(plan->load);
+  plan->engine.add_bos_token = s.get_bool("add_bos_token", false);
+  plan->routing.mode = parse_routing_mode(s.get_string("routing", "tokens"),
+                                          s.where("routing") + ": field 'settings.routing'");
+  plan->routing.token_cap =
+      s.get_int("routing_token_cap", plan->routing.token_cap, 0, std::numeric_limits<int64_t>::max());
+  plan->docs_per_transaction = s.get_int("docs_per_transaction", 16, 1, 1000000);
   // chat_template is resolved per model (auto reads its tokenizer_config.json).
   plan->eval.chat = eval::ChatFormat::None;
-  if (s["chat_template"] && s["chat_template"].as<std::string>() != "none") {
-    plan->eval.chat = eval::resolve_chat_format(s["chat_template"].as<std::string>(), "");
-  }
+  const std::string chat = s.get_string("chat_template", "none");
+  if (chat != "none") plan->eval.chat = eval::resolve_chat_format(chat, "");
 }
 
 }  // namespace
 
 RunPlan load_run_plan(const fs::path& file) {
   const std::string where = file.string();
-  const std::string text = read_file(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    fail_input(where, "malformed YAML: {}", e.what());
-  }
+  const std::string text = read_input_file(file, kMaxYamlBytes);
+  const YAML::Node root = io::parse_yaml_text(text, where);
   if (!root.IsMap()) fail_input(where, "expected a mapping with 'plan', 'models' and 'suites'");
   RunPlan plan;
   try {
-    check_keys(root, {"plan", "models", "suites", "tasks", "data", "settings"}, where);
+    const eval::YamlFields top(root, where);
+    top.check_keys({"plan", "models", "suites", "tasks", "data", "settings"}, "a run plan");
     plan.file = fs::absolute(file);
     plan.hash = fingerprint(text);
-    plan.name = root["plan"].as<std::string>(file.stem().string());
+    plan.name = top.get_string("plan", file.stem().string());
     const fs::path dir = plan.file.parent_path();
     plan.tasks.suites = string_list(root["suites"], where + ": suites");
     plan.tasks.tasks = string_list(root["tasks"], where + ": tasks");
@@ -102,28 +95,30 @@ RunPlan load_run_plan(const fs::path& file) {
     };
     std::vector<PlanModel> sources;
     for (size_t i = 0; i < root["models"].size(); ++i) {
-      const YAML::Node m = root["models"][i];
-      const std::string at = fmt::format("{}: models[{}]", where, i);
-      check_keys(m, {"name", "path", "recipe", "gates", "gate_variant", "evaluate_sources",
-                     "expected_experts"}, at);
+      const eval::YamlFields m(root["models"][i], where, fmt::format("models[{}].", i));
+      const std::string at = m.where();
+      m.check_keys({"name", "path", "recipe", "gates", "gate_variant", "evaluate_sources",
+                    "expected_experts"}, "a plan's model");
       PlanModel pm;
-      const std::string path = m["recipe"] ? m["recipe"].as<std::string>() : m["path"].as<std::string>("");
+      const std::string path = m.has("recipe") ? m.get_string("recipe") : m.get_string("path");
       if (path.empty()) fail_input(at, "give 'path' (a model directory) or 'recipe'");
       pm.path = fs::path(path).is_absolute() ? path : (dir / path).string();
-      pm.name = m["name"].as<std::string>(fs::path(path).stem().string());
-      if (m["gates"]) {
-        fs::path g = m["gates"].as<std::string>();
+      pm.name = m.get_string("name", fs::path(path).stem().string());
+      if (m.has("gates")) {
+        fs::path g = m.get_string("gates");
         pm.gates_file = (g.is_absolute() ? g : dir / g).string();
       }
-      if (m["expected_experts"]) {
-        if (!m["expected_experts"].IsMap()) fail_input(at, "expected_experts: expected suite: source_model pairs");
-        for (const auto& kv : m["expected_experts"]) {
-          pm.expected_experts[kv.first.as<std::string>()] = kv.second.as<std::string>();
-        }
+      if (m.has("expected_experts")) {
+        const eval::YamlFields expected(m.node("expected_experts"), where,
+                                        m.field("expected_experts."));
+        for (const auto& kv : m.node("expected_experts"))
+          pm.expected_experts[kv.first.as<std::string>()] =
+              expected.get_string(kv.first.as<std::string>());
       }
-      pm.gate_variant = m["gate_variant"].as<std::string>(pm.gates_file.empty() ? "" : fs::path(pm.gates_file).stem().string());
+      pm.gate_variant = m.get_string(
+          "gate_variant", pm.gates_file.empty() ? "" : fs::path(pm.gates_file).stem().string());
       add(pm, at);
-      if (m["recipe"] && m["evaluate_sources"].as<bool>(true)) {
+      if (m.has("recipe") && m.get_bool("evaluate_sources", true)) {
         merge::MergeRecipe recipe = merge::MergeRecipe::load(pm.path);
         const std::vector<fs::path> search{fs::path(pm.path).parent_path(), fs::current_path()};
         auto source = [&](const std::string& ref, const std::string& field) {

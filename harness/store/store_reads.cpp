@@ -1,14 +1,22 @@
 // ResultsStore's reads: what resume, the CLI and the tests need.
 #include <cmath>
 
+#include "harness/io/json_input.h"
 #include "harness/store/results_store.h"
 #include "harness/store/routing_aggregates.h"
+#include "harness/util/error.h"
 
 namespace moebench::store {
 
 namespace {
 
 nlohmann::json parse_json(const std::string& text, const std::string& where) {
+  // Stored text may come from a shard written elsewhere: the same depth bound as any input.
+  try {
+    io::check_json_depth(text, where);
+  } catch (const InputError& e) {
+    throw StoreError(e.what(), 0);
+  }
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw StoreError(where + ": stored JSON does not parse: " + text.substr(0, 60), 0);
   return j;

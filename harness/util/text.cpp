@@ -137,4 +137,25 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
+std::string one_line(std::string_view text, size_t max_bytes) {
+  const std::string clean = sanitize_utf8(text);
+  std::string out;
+  for (unsigned char c : clean) {
+    if (out.size() >= max_bytes) {
+      // Drop a character the cut split in two.
+      size_t last = out.size();
+      while (last > 0 && (static_cast<unsigned char>(out[last - 1]) & 0xC0) == 0x80) --last;
+      if (last > 0 && utf8_char_length(std::string_view(out).substr(last - 1)) == 0)
+        out.resize(last - 1);
+      return out + "...";
+    }
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 }  // namespace moebench

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -35,6 +36,8 @@ class ScratchDir {
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;
+  double wall_seconds = 0;
+  int64_t max_rss_bytes = 0;  // peak resident memory of the process
 };
 // Runs the built `moebench` binary with `args` (no shell involved).
 CommandResult run_moebench(const std::vector<std::string>& args);
