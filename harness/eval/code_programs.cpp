@@ -26,15 +26,16 @@ ProgramShape program_shape(const nlohmann::json& doc) {
   return ProgramShape::None;
 }
 
-std::string build_program(const nlohmann::json& doc, const std::string& completion) {
+PythonProgram build_program(const nlohmann::json& doc, const std::string& completion) {
   if (program_shape(doc) == ProgramShape::HumanEval) {
-    return doc["prompt"].get<std::string>() + completion + "\n" + doc["test"].get<std::string>() +
-           "\n" + "check(" + doc["entry_point"].get<std::string>() + ")";
+    return {doc["prompt"].get<std::string>() + completion,
+            doc["test"].get<std::string>() + "\n" + "check(" +
+                doc["entry_point"].get<std::string>() + ")"};
   }
-  std::string program = completion + "\n";
+  PythonProgram program{completion, ""};
   const auto& tests = doc["test_list"];
   for (size_t i = 0; i < tests.size(); ++i) {
-    program += (i ? "\n" : "") + tests[i].get<std::string>();
+    program.tests += (i ? "\n" : "") + tests[i].get<std::string>();
   }
   return program;
 }

@@ -1,5 +1,6 @@
 #include "harness/eval/evaluator.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "harness/util/error.h"
@@ -60,6 +61,21 @@ TaskRun evaluate_task(const Task& task, engine::Engine& engine, const EvalConfig
   return run;
 }
 
+namespace {
+
+// A stored generation cut as a live one is (model/generation.cpp): before the
+// earliest occurrence of any stop sequence, which is not part of the response.
+// Engines that stop late, or not at all, would otherwise be scored on text
+// after the stop (for code: tests of their own after "\nif __name__").
+std::string cut_at_stop(const std::string& text, const std::vector<std::string>& until) {
+  size_t cut = std::string::npos;
+  for (const auto& stop : until)
+    if (!stop.empty()) cut = std::min(cut, text.find(stop));
+  return cut == std::string::npos ? text : text.substr(0, cut);
+}
+
+}  // namespace
+
 TaskRun score_generations(const Task& task,
                           const std::map<size_t, std::vector<std::string>>& generations,
                           const EvalConfig& config, const Sandbox* sandbox) {
@@ -85,7 +101,10 @@ TaskRun score_generations(const Task& task,
       fail_input(task.name(), "document {}: {} stored generations, the task expects {} (repeats)",
                  docs[k], texts.size(), expected);
     }
-    for (const auto& t : texts) responses[k].push_back(Response{0, false, t, 0});
+    for (size_t j = 0; j < texts.size(); ++j) {
+      const std::string text = cut_at_stop(texts[j], prepared.requests[k][j].until);
+      responses[k].push_back(Response{0, false, text, 0});
+    }
   }
   return score_task(std::move(prepared), std::move(responses), sandbox);
 }

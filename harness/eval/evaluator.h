@@ -54,7 +54,8 @@ TaskRun evaluate_task(const Task& task, engine::Engine& engine, const EvalConfig
 
 // Responses for stored generations: `generations` maps a document id to its
 // responses (several for pass@k with repeats); documents without one are
-// skipped. Throws InputError for an id outside the task or a task that does
+// skipped. Each is cut before its first stop sequence (generation_kwargs
+// `until`), as a live generation would have been. Throws InputError for an id outside the task or a task that does
 // not generate.
 TaskRun score_generations(const Task& task, const std::map<size_t, std::vector<std::string>>& generations,
                           const EvalConfig& config, const Sandbox* sandbox);

@@ -1,7 +1,6 @@
 #include "harness/eval/sandbox.h"
 
 #include <fmt/format.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,9 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "harness/eval/sandbox_bwrap.h"
+#include "harness/eval/sandbox_cgroup.h"
 #include "harness/eval/sandbox_child.h"
+#include "harness/eval/sandbox_driver.h"
 #include "harness/eval/sandbox_process.h"
 #include "harness/eval/sandbox_verdict.h"
 #include "harness/util/error.h"
@@ -23,9 +26,6 @@
 namespace moebench::eval {
 namespace fs = std::filesystem;
 namespace {
-
-// The interpreter is looked up here only: the sandbox sees /usr, not $HOME.
-const char* const kSystemPath = "/usr/local/bin:/usr/bin:/bin";
 
 std::string find_executable(const std::string& name, const std::string& dirs) {
   if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
@@ -36,58 +36,6 @@ std::string find_executable(const std::string& name, const std::string& dirs) {
   return "";
 }
 
-// bwrap's view of the host: /usr read-only, and /bin, /lib... as they are on the
-// host (symlinks into /usr on merged-/usr Debian 12, directories elsewhere).
-std::vector<std::string> bwrap_mounts() {
-  std::vector<std::string> args = {"--ro-bind", "/usr", "/usr"};
-  for (const char* dir : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
-    std::error_code ec;
-    auto status = fs::symlink_status(dir, ec);
-    if (ec || !fs::exists(status)) continue;
-    if (fs::is_symlink(status))
-      args.insert(args.end(), {"--symlink", fs::read_symlink(dir, ec).string(), dir});
-    else
-      args.insert(args.end(), {"--ro-bind", dir, dir});
-  }
-  return args;
-}
-
-// The whole bwrap command line; the program arrives on fd 3 (see run_with).
-std::vector<std::string> bwrap_command(const std::string& bwrap,
-                                       const std::vector<std::string>& mounts,
-                                       const std::string& python, const SandboxLimits& limits) {
-  // Run as the run's unprivileged uid (see sandbox_child.h), bwrap needs no
-  // privilege: it maps that uid into a fresh user namespace. --unshare-all adds
-  // net (a private loopback only), pid, ipc, uts, cgroup; --unshare-user is
-  // spelled out because --disable-userns (bwrap >= 0.8: no nested namespaces for
-  // the program) requires it. --new-session: no TIOCSTI into our terminal.
-  // --die-with-parent + the pid namespace: killing bwrap kills everything inside.
-  // --as-pid-1: Python itself is the namespace's init, so when it exits the kernel
-  // has killed and reaped the rest before bwrap reaps Python. With bwrap's own
-  // init instead, bwrap exits first and that init is left a zombie for the
-  // host's pid 1 to reap (never, if moebench is that pid 1 in a container).
-  // The price: as init, Python ignores signals it has no handler for (SIGXCPU,
-  // os.kill of itself); the kernel's SIGKILL and fault signals still apply.
-  // --info-fd 4: bwrap reports the program's pid there (see ChildSpec).
-  std::vector<std::string> args = {
-      bwrap,           "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-      "--new-session", "--as-pid-1"};
-  args.insert(args.end(), {"--info-fd", "4", "--hostname", "sandbox"});
-  args.insert(args.end(), mounts.begin(), mounts.end());
-  std::string tmp_size = std::to_string(limits.tmp_bytes);
-  args.insert(
-      args.end(),
-      {"--proc", "/proc", "--dev", "/dev", "--size", tmp_size, "--tmpfs", "/tmp", "--size",
-       tmp_size, "--tmpfs", "/dev/shm", "--ro-bind-data", "3", "/sandbox/main.py",
-       // bwrap's own root and /dev are tmpfs without a size limit: read-only, so
-       // the size-limited /tmp and /dev/shm are the only writable places.
-       "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--clearenv", "--setenv",
-       "PATH", kSystemPath, "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8", "--", python,
-       // -I: no user site-packages, no PYTHON* variables; -B: no .pyc writes.
-       "-I", "-B", "/sandbox/main.py"});
-  return args;
-}
-
 template <typename F>
 struct ScopeExit {
   F f;
@@ -96,7 +44,8 @@ struct ScopeExit {
 template <typename F>
 ScopeExit(F) -> ScopeExit<F>;
 
-const char* const kVersionProbe = "print(__import__('platform').python_version())";
+// Through the driver like every program: a sandbox whose driver cannot pass fails here.
+const PythonProgram kVersionProbe{"print(__import__('platform').python_version())", "", false};
 
 }  // namespace
 
@@ -106,11 +55,24 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
   if (python_path_.empty())
     fail_input("code sandbox", "Python interpreter '{}' not found in {}", options_.python,
                kSystemPath);
+  const SandboxLimits& limits = options_.limits;
+  process_limits_ = limits;
+  CgroupParent cgroup = options_.use_cgroup ? find_cgroup_parent() : CgroupParent{};
+  cgroup_dir_ = cgroup.dir, cgroup_version_ = cgroup.version;
+  if (!cgroup_dir_.empty()) {
+    memory_note_ = fmt::format("cgroup v{}, {} for the whole program", cgroup_version_,
+                               human_bytes(limits.memory_bytes));
+  } else {
+    rlimit_memory_bound(process_limits_);
+    memory_note_ = fmt::format("{} processes × {} address space (no cgroup: {})",
+                               process_limits_.max_processes,
+                               human_bytes(process_limits_.memory_bytes),
+                               options_.use_cgroup ? cgroup.why : "turned off");
+  }
   // The probe gets time enough on a loaded machine; the other limits are the user's.
-  SandboxLimits probe_limits = options_.limits;
+  SandboxLimits probe_limits = process_limits_;
   probe_limits.wall_seconds = std::max(probe_limits.wall_seconds, 10.0);
   probe_limits.cpu_seconds = std::max(probe_limits.cpu_seconds, 10.0);
-
   const char* env_path = getenv("PATH");
   bwrap_path_ =
       find_executable(options_.bwrap, std::string(env_path ? env_path : "") + ":" + kSystemPath);
@@ -148,59 +110,75 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
 }
 
 ProgramResult Sandbox::run_python(const std::string& source) const {
-  return run_with(source, options_.limits);
+  return run_program({source, "", false});
 }
 
-ProgramResult Sandbox::run_with(const std::string& source, const SandboxLimits& limits) const {
+ProgramResult Sandbox::run_program(const PythonProgram& program) const {
+  return run_with(program, process_limits_);
+}
+
+ProgramResult Sandbox::run_with(const PythonProgram& program, const SandboxLimits& limits) const {
+  DriverChannels channels;
   ChildSpec spec;
   spec.run_uid = fresh_run_uid();
+  spec.stdin_fd = channels.stdin_read();
+  spec.fd5 = channels.done_write();
+  std::optional<RunCgroup> cgroup;
+  if (!cgroup_dir_.empty()) {
+    cgroup.emplace(CgroupParent{cgroup_dir_, cgroup_version_, ""}, options_.limits);
+    spec.cgroup_procs_fd = cgroup->procs_fd();
+  }
+  auto finish = [&](ChildOutcome outcome) {
+    outcome.done = channels.take_done();
+    if (cgroup) outcome.oom_kills = cgroup->oom_kills();
+    return verdict(std::move(outcome), RunFacts{limits, sandboxed_, channels.token(),
+                                                program.has_tests, cgroup.has_value()});
+  };
   if (sandboxed_) {
-    // The program reaches bwrap through a memfd, copied into the sandbox as a
+    // The data reaches bwrap through a memfd, copied into the sandbox as a
     // read-only file: there is no host path that it (or a neighbour) could alter.
-    int memfd = memfd_create("program.py", MFD_CLOEXEC);
-    if (memfd < 0)
-      throw std::runtime_error(fmt::format("sandbox: memfd_create: {}", strerror(errno)));
+    int memfd = data_memfd(driver_data(program));
     ScopeExit close_memfd{[memfd] { close(memfd); }};
-    for (size_t done = 0; done < source.size();) {
-      ssize_t n = write(memfd, source.data() + done, source.size() - done);
-      if (n < 0 && errno != EINTR)
-        throw std::runtime_error(fmt::format("sandbox: write memfd: {}", strerror(errno)));
-      done += static_cast<size_t>(std::max<ssize_t>(n, 0));
-    }
-    lseek(memfd, 0, SEEK_SET);
     spec.program = bwrap_path_;
     spec.argv = bwrap_command(bwrap_path_, bwrap_mounts_, python_path_, limits);
     spec.env = {std::string("PATH=") + kSystemPath};
     spec.fd3 = memfd;
     spec.bwrap_info_fd4 = true;
-    return verdict(run_child(spec, limits), limits, true);
+    return finish(run_child(spec, limits));
   }
   // Unsandboxed (opted in): a private directory as cwd, HOME and TMPDIR, owned by
   // the run's uid when we are root.
   std::string dir_name = (fs::temp_directory_path() / "moebench-run-XXXXXX").string();
   if (!mkdtemp(dir_name.data()))
     throw std::runtime_error(fmt::format("sandbox: mkdtemp: {}", strerror(errno)));
-  fs::path dir = dir_name, file = dir / "main.py";
+  fs::path dir = dir_name, file = dir / "program";
   ScopeExit remove_dir{[&dir] {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }};
-  if (!(std::ofstream(file, std::ios::binary) << source))
+  if (!(std::ofstream(file, std::ios::binary) << driver_data(program)))
     throw std::runtime_error(fmt::format("sandbox: cannot write {}", file.string()));
   if (geteuid() == 0 &&
-      (chown(dir.c_str(), spec.run_uid, spec.run_uid) != 0 || chmod(file.c_str(), 0644) != 0))
+      (chown(dir.c_str(), spec.run_uid, spec.run_uid) != 0 || chmod(file.c_str(), 0444) != 0))
     throw std::runtime_error(fmt::format("sandbox: chown {}: {}", dir.string(), strerror(errno)));
   spec.program = python_path_;
-  spec.argv = {python_path_, "-I", "-B", file.string()};
+  spec.argv = {python_path_, "-I", "-B", "-c", driver_source(), file.string()};
   spec.env = {std::string("PATH=") + kSystemPath, "HOME=" + dir.string(), "TMPDIR=" + dir.string(),
               "LANG=C.UTF-8"};
   spec.cwd = dir.string();
   spec.sweep_run_uid = true;  // no pid namespace: find whatever it left running
-  return verdict(run_child(spec, limits), limits, false);
+  return finish(run_child(spec, limits));
 }
 
 std::vector<ProgramResult> Sandbox::run_python_batch(const std::vector<std::string>& sources,
                                                      const ResultCallback& on_result) const {
+  std::vector<PythonProgram> programs;
+  for (const auto& source : sources) programs.push_back({source, "", false});
+  return run_programs(programs, on_result);
+}
+
+std::vector<ProgramResult> Sandbox::run_programs(const std::vector<PythonProgram>& sources,
+                                                 const ResultCallback& on_result) const {
   std::vector<ProgramResult> results(sources.size());
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
@@ -209,7 +187,7 @@ std::vector<ProgramResult> Sandbox::run_python_batch(const std::vector<std::stri
   auto work = [&] {
     for (size_t i; !stop && (i = next.fetch_add(1)) < sources.size();) {
       try {
-        results[i] = run_python(sources[i]);
+        results[i] = run_program(sources[i]);
         std::lock_guard<std::mutex> lock(mutex);
         if (on_result && !stop) on_result(i, results[i]);
       } catch (...) {
@@ -229,12 +207,12 @@ std::vector<ProgramResult> Sandbox::run_python_batch(const std::vector<std::stri
 }
 
 std::string Sandbox::describe() const {
-  const SandboxLimits& l = options_.limits;
+  const SandboxLimits& l = process_limits_;
   return fmt::format(
-      "{}, Python {}, {} workers, {} s wall, {} s CPU, {} memory, {} processes, "
+      "{}, Python {}, {} workers, {} s wall, {} s CPU, memory: {}, {} processes, "
       "{} per file, {} /tmp, {} output",
       sandboxed_ ? bwrap_version_ : "UNSANDBOXED (--allow-unsandboxed-code)", python_version_,
-      options_.workers, l.wall_seconds, l.cpu_seconds, human_bytes(l.memory_bytes), l.max_processes,
+      options_.workers, l.wall_seconds, l.cpu_seconds, memory_note_, l.max_processes,
       human_bytes(l.file_bytes), human_bytes(l.tmp_bytes), human_bytes(l.output_bytes));
 }
 

@@ -18,8 +18,9 @@
 namespace moebench::eval {
 namespace {
 
-enum Step { kDup, kLimit, kUid, kPrctl, kChdir, kExec };
-const char* const kStepNames[] = {"dup2", "setrlimit", "setresuid", "prctl", "chdir", "execve"};
+enum Step { kDup, kCgroup, kLimit, kUid, kPrctl, kChdir, kExec };
+const char* const kStepNames[] = {"dup2",  "join cgroup", "setrlimit", "setresuid",
+                                  "prctl", "chdir",       "execve"};
 
 [[noreturn]] void child_fail(int report, int step) {
   int message[2] = {step, errno};
@@ -38,11 +39,19 @@ void exec_child(const ChildExec& x) {
   sigset_t none;
   sigemptyset(&none), sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  int report = x.fd4 >= 0 ? 5 : x.fd3 >= 0 ? 4 : 3;
-  if (dup2(x.in, 0) < 0 || dup2(x.out, 1) < 0 || dup2(x.err, 2) < 0 ||
-      (x.fd3 >= 0 && dup2(x.fd3, 3) < 0) || (x.fd4 >= 0 && dup2(x.fd4, 4) < 0) ||
-      dup3(x.report, report, O_CLOEXEC) < 0)
-    child_fail(x.report, kDup);
+  // Every source fd is >= 10 (high_fd), so no dup2 overwrites one still to copy.
+  const int report = 6;
+  const int sources[] = {x.in, x.out, x.err, x.fd3, x.fd4, x.fd5};
+  for (int fd = 0; fd < 6; ++fd) {
+    if (sources[fd] < 0)
+      ::close(fd);  // not the harness's fd of that number
+    else if (dup2(sources[fd], fd) < 0)
+      child_fail(x.report, kDup);
+  }
+  if (dup3(x.report, report, O_CLOEXEC) < 0) child_fail(x.report, kDup);
+  // "0": the writer itself; later children inherit the cgroup. Before the uid
+  // change, which would forbid it, and before its fd is closed below.
+  if (x.cgroup_procs >= 0 && write(x.cgroup_procs, "0", 1) != 1) child_fail(report, kCgroup);
   // Closes whatever else is open, including fds other threads made without O_CLOEXEC.
   if (syscall(SYS_close_range, report + 1, ~0U, 0) != 0)
     for (int fd = report + 1; fd < 65536; ++fd) ::close(fd);

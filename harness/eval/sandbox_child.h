@@ -27,10 +27,12 @@ struct ChildExec {
   bool drop;  // to uid
   uid_t uid;
   pid_t parent;
-  // stdin, stdout, stderr, fds 3 and 4 (-1: none; fd4 only with fd3), and
+  // stdin, stdout, stderr, fds 3, 4 and 5 (-1: closed in the child), and
   // `report`: a close-on-exec pipe that gets {step, errno} when a step fails and
-  // closes unseen when exec succeeds.
-  int in, out, err, fd3, fd4, report;
+  // closes unseen when exec succeeds (as fd 6 in the child).
+  int in, out, err, fd3, fd4, fd5, report;
+  // cgroup.procs of the run's cgroup (-1: none): joined first, while still root.
+  int cgroup_procs = -1;
   struct Limit {
     int resource;
     rlimit value;
@@ -42,8 +44,8 @@ struct ChildExec {
 // + the limit, as the kernel counts them all), FSIZE, CORE = 0.
 void set_limits(ChildExec& x, const SandboxLimits& limits);
 // In the forked child: own process group, default signal dispositions, fds
-// 0..3 (and nothing else, even fds other threads opened without O_CLOEXEC),
-// rlimits, the run uid, PR_SET_PDEATHSIG + no_new_privs, cwd, execve.
+// 0..5 (and nothing else, even fds other threads opened without O_CLOEXEC), the
+// run's cgroup, rlimits, the run uid, PR_SET_PDEATHSIG + no_new_privs, cwd, execve.
 [[noreturn]] void exec_child(const ChildExec& x);
 // "setrlimit" for the step number a child reported.
 const char* child_step_name(int step);

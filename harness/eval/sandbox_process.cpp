@@ -177,8 +177,12 @@ ChildOutcome run_child(const ChildSpec& spec, const SandboxLimits& limits) {
     if (pipe2(fds, O_CLOEXEC) != 0) fail_system("pipe2");
     r->fd = high_fd(fds[0], "pipe2"), w->fd = high_fd(fds[1], "pipe2");
   }
-  Fd devnull(high_fd(open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null"));
-  Fd fd3(spec.fd3 >= 0 ? high_fd(fcntl(spec.fd3, F_DUPFD_CLOEXEC, 0), "dup") : -1);
+  // High copies of the caller's fds (see high_fd), closed again after the fork.
+  auto dup_high = [](int fd) { return fd >= 0 ? high_fd(fcntl(fd, F_DUPFD_CLOEXEC, 0), "dup") : -1; };
+  Fd child_stdin(spec.stdin_fd >= 0
+                 ? dup_high(spec.stdin_fd)
+                 : high_fd(open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null"));
+  Fd fd3(dup_high(spec.fd3)), fd5(dup_high(spec.fd5)), cgroup(dup_high(spec.cgroup_procs_fd));
   Fd info_r, info_w;
   if (spec.bwrap_info_fd4) {
     int fds[2];
@@ -195,12 +199,14 @@ ChildOutcome run_child(const ChildSpec& spec, const SandboxLimits& limits) {
   x.drop = drop;
   x.uid = spec.run_uid;
   x.parent = getpid();
-  x.in = devnull.get();
+  x.in = child_stdin.get();
   x.out = out_w.get();
   x.err = err_w.get();
   x.fd3 = fd3.get();
   x.fd4 = info_w.get();
+  x.fd5 = fd5.get();
   x.report = report_w.get();
+  x.cgroup_procs = cgroup.get();
   set_limits(x, limits);
 
   const auto start = Clock::now();
@@ -208,7 +214,8 @@ ChildOutcome run_child(const ChildSpec& spec, const SandboxLimits& limits) {
   if (pid < 0) fail_system("fork");
   if (pid == 0) exec_child(x);
   setpgid(pid, pid);  // EACCES once it has exec'd: then it already did it itself
-  out_w.reset(), err_w.reset(), report_w.reset(), devnull.reset(), fd3.reset(), info_w.reset();
+  out_w.reset(), err_w.reset(), report_w.reset(), child_stdin.reset(), fd3.reset(), info_w.reset();
+  fd5.reset(), cgroup.reset();
   Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));  // -1 before Linux 5.3
 
   int message[2];

@@ -40,19 +40,39 @@ std::string signal_reason(int sig, const SandboxLimits& limits) {
   return fmt::format("killed by signal {} (SIG{})", sig, name ? name : "?");
 }
 
+// Exit status 0 without the token: the program ended (or was ended) before the
+// driver saw its tests return.
+std::string unproven_reason(const ChildOutcome& child, const std::string& type,
+                            const RunFacts& facts) {
+  const char* end = facts.has_tests ? "its tests finished" : "its end";
+  if (type == "SystemExit")  // the driver's own line: SystemExit: 0 (the program exited ...)
+    return fmt::format("SystemExit before {} (exit status 0, no completion token)", end);
+  if (child.done.empty())
+    return fmt::format("exit status 0 without the completion token: the program ended before {}",
+                       end);
+  return "exit status 0 with a wrong completion token: the program wrote to the driver's pipe";
+}
+
 }  // namespace
 
-ProgramResult verdict(ChildOutcome child, const SandboxLimits& limits, bool sandboxed) {
+ProgramResult verdict(ChildOutcome child, const RunFacts& facts) {
+  const SandboxLimits& limits = facts.limits;
   ProgramResult r;
   r.wall_seconds = child.wall_seconds;
   r.exit_code = child.exited ? child.exit_code : child.term_signal ? -child.term_signal : -1;
   // bwrap reports a program killed by signal N as exit status 128 + N.
-  if (sandboxed && child.exited && child.exit_code > 128 && child.exit_code < 128 + 65)
+  if (facts.sandboxed && child.exited && child.exit_code > 128 && child.exit_code < 128 + 65)
     r.exit_code = -(child.exit_code - 128);
   std::string type = exception_type(child.err);
   double cpu_limit = std::ceil(std::max(limits.cpu_seconds, 1.0));  // as set_limits sets it
+  std::string memory = human_bytes(limits.memory_bytes) + (facts.cgroup ? "" : " per process");
   if (!child.spawn_error.empty()) {
     r.reason = "sandbox error: " + child.spawn_error;
+  } else if (child.oom_kills > 0) {
+    // Whatever the exit status: a process of the program was killed, perhaps a
+    // child whose parent went on to exit 0.
+    r.reason = fmt::format("memory limit ({} for the whole program, cgroup OOM kill)",
+                           human_bytes(limits.memory_bytes));
   } else if (child.timed_out) {
     r.reason = fmt::format("timeout ({} s wall clock)", limits.wall_seconds);
   } else if (child.output_overflow) {
@@ -64,13 +84,15 @@ ProgramResult verdict(ChildOutcome child, const SandboxLimits& limits, bool sand
     r.reason = fmt::format("cpu time limit ({} s)", limits.cpu_seconds);
   } else if (r.exit_code < 0) {
     r.reason = signal_reason(-r.exit_code, limits);
-  } else if (r.exit_code == 0) {
+  } else if (r.exit_code == 0 && child.done == facts.token) {
     r.passed = true;
     r.reason = "passed";
-  } else if (sandboxed && child.err.rfind("bwrap: ", 0) == 0) {
+  } else if (r.exit_code == 0) {
+    r.reason = unproven_reason(child, type, facts);
+  } else if (facts.sandboxed && child.err.rfind("bwrap: ", 0) == 0) {
     r.reason = "sandbox error: " + first_line(child.err);
   } else if (type == "MemoryError") {
-    r.reason = fmt::format("memory limit ({}, MemoryError)", human_bytes(limits.memory_bytes));
+    r.reason = fmt::format("memory limit ({}, MemoryError)", memory);
   } else if (child.err.find("[Errno 27] File too large") != std::string::npos) {
     r.reason = fmt::format("file size limit ({})", human_bytes(limits.file_bytes));
   } else if (child.err.find("[Errno 28] No space left on device") != std::string::npos) {

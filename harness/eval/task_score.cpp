@@ -40,7 +40,7 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
     size_t sample;
     std::string filter;
   };
-  std::vector<std::string> sources;
+  std::vector<PythonProgram> programs;
   std::vector<Program> owners;
 
   for (size_t s = 0; s < indices.size(); ++s) {
@@ -125,7 +125,7 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
             out_s.metrics[key] = best;
           } else if (pass_k(name) > 0 && !programs_queued) {
             for (const auto& completion : filtered) {
-              sources.push_back(build_program(docs_[i], completion));
+              programs.push_back(build_program(docs_[i], completion));
               owners.push_back({s, pipeline.name()});
             }
             programs_queued = true;
@@ -145,11 +145,11 @@ std::vector<SampleScore> Task::score(const std::vector<size_t>& indices,
     }
   }
 
-  if (!sources.empty()) {
+  if (!programs.empty()) {
     if (!sandbox) {
       fail_input(spec_.source, "task '{}' scores pass@k: it needs a code sandbox", spec_.task);
     }
-    const std::vector<ProgramResult> results = sandbox->run_python_batch(sources);
+    const std::vector<ProgramResult> results = sandbox->run_programs(programs);
     std::map<std::pair<size_t, std::string>, std::pair<int64_t, int64_t>> counts;  // n, c
     for (size_t p = 0; p < results.size(); ++p) {
       auto& nc = counts[{owners[p].sample, owners[p].filter}];

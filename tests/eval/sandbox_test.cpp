@@ -93,7 +93,7 @@ TEST(SandboxTest, FailuresNameTheException) {
   EXPECT_EQ(assert_fails.exit_code, 1);
   ProgramResult syntax = run("def f(:\n    pass\n");
   EXPECT_EQ(syntax.reason, "exit code 1 (SyntaxError)") << syntax.stderr_text;
-  EXPECT_EQ(run("import sys\nsys.exit(3)").reason, "exit code 3");
+  EXPECT_EQ(run("import sys\nsys.exit(3)").reason, "exit code 3 (SystemExit)");
   ProgramResult crashed = run("import ctypes\nctypes.string_at(0)");
   EXPECT_EQ(crashed.reason, "killed by signal 11 (SIGSEGV)");
   EXPECT_EQ(crashed.exit_code, -11);
