@@ -193,9 +193,9 @@ TEST(TaskSpec, BadInputsNameFileFieldAndValue) {
   expect_mentions(load_error(with("task: arith\n", "")), {"'task' is missing"});
   expect_mentions(load_error(with("dataset_path: items.jsonl", "dataset_path: nothing.jsonl")),
                   {"nothing.jsonl", "not found"});
-  expect_mentions(load_error("task: [unclosed\n"), {"task.yaml:", "invalid YAML"});
+  expect_mentions(load_error("task: [unclosed\n"), {"task.yaml:", "malformed YAML"});
   expect_mentions(load_error(kGenerate, "{\"question\": 1}\nnot json\n"),
-                  {"items.jsonl:2", "invalid JSON"});
+                  {"items.jsonl:2", "malformed JSON"});
 }
 
 TEST(TaskSpec, MultipleChoiceLabelsAreChecked) {
