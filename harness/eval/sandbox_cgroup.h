@@ -9,8 +9,10 @@
 // of its own (or the root). So when we are the only process there, we first move
 // into a leaf "moebench-<pid>-harness" beside the runs (the delegation systemd
 // and container runtimes expect); with other processes there we do not move
-// them. Else the cgroup v1 memory hierarchy, whose groups nest freely. Each run:
-// "moebench-<pid>-run<N>", joined by the child before exec, removed after.
+// them (then: run moebench alone in a cgroup, e.g. `systemd-run --scope -p
+// Delegate=yes moebench ...`). The leaf outlives us, empty; the next moebench
+// removes it. Else the cgroup v1 memory hierarchy, whose groups nest freely.
+// Each run: "moebench-<pid>-run<N>", joined by the child before exec, removed after.
 #pragma once
 
 #include <cstdint>

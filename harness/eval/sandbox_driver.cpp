@@ -134,24 +134,35 @@ DriverChannels::DriverChannels() {
   for (unsigned char b : bytes) token_ += fmt::format("{:02x}", b);
   int in[2], done[2];
   if (pipe2(in, O_CLOEXEC) != 0) fail_system("pipe2");
-  stdin_read_ = in[0];
+  if (pipe2(done, O_CLOEXEC | O_NONBLOCK) != 0) {
+    int saved = errno;
+    close(in[0]), close(in[1]);
+    errno = saved;
+    fail_system("pipe2");
+  }
+  stdin_read_ = in[0], done_read_ = done[0], done_write_ = done[1];
+  // The child's end blocks as a pipe normally does; only the host's read is
+  // non-blocking.
+  fcntl(done_write_, F_SETFL, 0);
   // 32 bytes always fit a fresh pipe's buffer: the write cannot block. Closing
   // the write end now gives the driver its end-of-file.
   ssize_t written = write(in[1], token_.data(), token_.size());
   int saved = errno;
   close(in[1]);
-  errno = saved;
-  if (written != static_cast<ssize_t>(token_.size())) fail_system("write token pipe");
-  if (pipe2(done, O_CLOEXEC | O_NONBLOCK) != 0) fail_system("pipe2");
-  done_read_ = done[0], done_write_ = done[1];
-  // The child's end blocks as a pipe normally does; only the host's read is
-  // non-blocking.
-  fcntl(done_write_, F_SETFL, 0);
+  if (written != static_cast<ssize_t>(token_.size())) {
+    close_all();
+    errno = saved;
+    fail_system("write token pipe");
+  }
 }
 
-DriverChannels::~DriverChannels() {
-  for (int fd : {stdin_read_, done_read_, done_write_})
-    if (fd >= 0) close(fd);
+DriverChannels::~DriverChannels() { close_all(); }
+
+void DriverChannels::close_all() {
+  for (int* fd : {&stdin_read_, &done_read_, &done_write_}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
 }
 
 std::string DriverChannels::take_done() const {

@@ -49,6 +49,8 @@ class DriverChannels {
   std::string take_done() const;
 
  private:
+  void close_all();
+
   std::string token_;  // 32 hex digits from getrandom(2)
   int stdin_read_ = -1, done_read_ = -1, done_write_ = -1;
 };

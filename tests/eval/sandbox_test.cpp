@@ -184,6 +184,7 @@ TEST(SandboxTest, AllocatingTenGigabytesHitsMemoryLimit) {
   // Growing step by step: a smaller limit, as page faults are slow on this VM (~3 ms/MiB).
   SandboxOptions options = test_options();
   options.limits.memory_bytes = 256 << 20;
+  options.limits.wall_seconds = 20;  // ~1.8 s on a loaded machine, close to the usual 2
   ProgramResult grow = Sandbox(options).run_python(
       "chunks = []\nwhile True:\n    chunks.append(bytearray(16 << 20))\n");
   EXPECT_TRUE(starts_with(grow.reason, "memory limit")) << grow.reason;
