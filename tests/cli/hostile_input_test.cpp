@@ -74,6 +74,15 @@ TEST_F(HostileInput, MillionDeepJsonInEveryModelFileKind) {
     expect_clear_error(run_moebench({"logits", dir.string(), "--ids", "1,2"}),
                        {file, "nested deeper than 128 levels"}, file);
   }
+  // The shard index and the safetensors header have their own, stricter bound.
+  const fs::path sharded = model_with("model.safetensors.index.json", kDeepJson);
+  expect_clear_error(run_moebench({"logits", sharded.string(), "--ids", "1,2"}),
+                     {"model.safetensors.index.json", "nested deeper"}, "index");
+  std::string header_len(8, '\0');
+  for (int i = 0; i < 8; ++i) header_len[i] = static_cast<char>((kDeepJson.size() >> (8 * i)) & 0xFF);
+  const fs::path header = model_with("model.safetensors", header_len + kDeepJson);
+  expect_clear_error(run_moebench({"logits", header.string(), "--ids", "1,2"}),
+                     {"model.safetensors", "nested deeper"}, "safetensors header");
 }
 
 TEST_F(HostileInput, MillionDeepJsonInItemsGenerationsAndDatasets) {
@@ -101,6 +110,10 @@ TEST_F(HostileInput, MillionDeepYamlInTaskRecipeAndPlan) {
   expect_clear_error(run_moebench({"eval", "--tasks", (dir_.path() / "deep_task.yaml").string(),
                                    "--generations", "/dev/null"}),
                      {"deep_task.yaml:1", "nested deeper than 64 levels"}, "task");
+  write_text(dir_.path() / "deep_suite.yaml", "group: deep\ntask: " + kDeepYaml);
+  expect_clear_error(run_moebench({"eval", "--suite", (dir_.path() / "deep_suite.yaml").string(),
+                                   "--generations", "/dev/null"}),
+                     {"deep_suite.yaml:2", "nested deeper"}, "suite");
   write_text(dir_.path() / "deep.yml", kDeepYaml);
   expect_clear_error(run_moebench({"merge", (dir_.path() / "deep.yml").string(), "--out",
                                    (dir_.path() / "out").string()}),
