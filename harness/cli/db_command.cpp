@@ -9,6 +9,7 @@
 #include "harness/store/results_store.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
+#include "harness/util/output_path.h"
 
 namespace moebench::cli {
 
@@ -85,6 +86,7 @@ void register_db(CLI::App& app) {
   export_cmd->add_option("--out", exp->out, "write to this file (atomically) instead of stdout");
   export_cmd->callback([exp] {
     if (!exp->csv && !exp->json) fail_input("db export", "give --csv or --json");
+    if (!exp->out.empty()) check_output_file(exp->out, "--out");
     auto store = open_for_reading(exp->db);
     emit(*exp, store::format_scores(store.scores(resolve_run(store, exp->run)), format_of(*exp)));
   });
@@ -92,13 +94,13 @@ void register_db(CLI::App& app) {
   auto into = std::make_shared<std::string>();
   auto sources = std::make_shared<std::vector<std::string>>();
   auto* merge = db->add_subcommand(
-      "merge", "Merge shard databases into one (created if missing; idempotent)");
+      "merge", "Merge shard databases into one (created if missing, only once every shard is in; idempotent)");
   merge->add_option("--db", *into, "target database")->required();
   merge->add_option("SHARDS", *sources, "databases to merge in")->required();
   merge->callback([into, sources] {
-    auto target = store::ResultsStore::open(*into);
+    check_output_file(*into, "--db");
     std::vector<std::filesystem::path> paths(sources->begin(), sources->end());
-    store::MergeStats s = store::merge_databases(target, paths);
+    store::MergeStats s = store::merge_databases_into(*into, paths);  // checks every source first
     std::cout << fmt::format(
         "merged {} database(s) into {}: {} samples added, {} already present; "
         "{} runs, {} models, {} tasks new; {} (run, model, task) groups updated\n",

@@ -12,6 +12,7 @@
 #include "harness/eval/sandbox.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
+#include "harness/util/output_path.h"
 #include "harness/util/text.h"
 
 namespace moebench::cli {
@@ -51,7 +52,18 @@ std::map<std::string, std::map<size_t, std::vector<std::string>>> read_generatio
   return out;
 }
 
+// Before any work: each output can be written, and none is an input or the
+// other output (the second would silently replace the first).
+void check_outputs(const EvalArgs& a) {
+  if (!a.out.empty()) check_output_file(a.out, "--out");
+  if (!a.samples.empty()) check_output_file(a.samples, "--samples");
+  if (!a.out.empty() && !a.samples.empty()) check_output_apart(a.samples, "--samples", a.out, "the --out file");
+  for (const auto& [flag, path] : {std::pair{"--out", a.out}, std::pair{"--samples", a.samples}})
+    if (!path.empty() && !a.generations.empty()) check_output_apart(path, flag, a.generations, "the --generations file");
+}
+
 void run(const EvalArgs& a) {
+  check_outputs(a);
   eval::TaskSelection selection{a.suites, a.tasks, a.data,
                                 a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir)};
   eval::LoadedTasks tasks = eval::load_tasks(selection);
@@ -90,7 +102,16 @@ void run(const EvalArgs& a) {
   extra["limit"] = a.limit >= 0 ? nlohmann::json(a.limit) : nlohmann::json();
   nlohmann::json results = eval::results_of(tasks, runs, extra);
   std::cout << (a.json ? results.dump(2) + "\n" : eval::score_table(results));
-  if (!a.out.empty()) write_file_atomic(a.out, results.dump(2) + "\n");
+  // Both outputs are written in full before either is renamed into place, so
+  // a failure leaves neither (nor the directories made for them).
+  std::vector<std::unique_ptr<ParentDirectories>> parents;
+  for (const std::string& path : {a.out, a.samples})
+    if (!path.empty()) parents.push_back(std::make_unique<ParentDirectories>(path));
+  std::unique_ptr<AtomicPath> out, samples;
+  if (!a.out.empty()) {
+    out = std::make_unique<AtomicPath>(a.out);
+    out->write(results.dump(2) + "\n");
+  }
   if (!a.samples.empty()) {
     std::string lines;
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -104,8 +125,12 @@ void run(const EvalArgs& a) {
         }
       }
     }
-    write_file_atomic(a.samples, lines);
+    samples = std::make_unique<AtomicPath>(a.samples);
+    samples->write(lines);
   }
+  if (out) out->commit();
+  if (samples) samples->commit();
+  for (auto& made : parents) made->keep();
 }
 
 }  // namespace

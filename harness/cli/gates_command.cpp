@@ -8,6 +8,8 @@
 
 #include "harness/cli/commands.h"
 #include "harness/merge/gates_file.h"
+#include "harness/merge/merge_inputs.h"
+#include "harness/util/output_path.h"
 
 namespace moebench::cli {
 
@@ -25,7 +27,11 @@ void register_gates(CLI::App& app) {
   add_recipe_flags(cmd, a->options);
   cmd->callback([a] {
     merge::MergeRecipe recipe = merge::MergeRecipe::load(a->recipe);
+    check_output_file(a->out, "--out");  // before the gate forward pass, which may be slow
+    merge::check_output_apart_from_inputs(recipe, a->options, a->out, "--out");
+    ParentDirectories parents(a->out);  // removed again if the gates are not written
     merge::GatesSummary s = merge::recipe_gates_to_file(recipe, a->out, a->options);
+    parents.keep();
     if (a->json) {
       nlohmann::json layers = nlohmann::json::array();
       for (const auto& d : s.diagnostics.layers)

@@ -8,9 +8,11 @@
 #include <iostream>
 
 #include "harness/cli/commands.h"
+#include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/mixtral_writer.h"
 #include "harness/merge/moe_assembly.h"
+#include "harness/merge/staged_directory.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
@@ -81,6 +83,10 @@ void register_merge(CLI::App& app) {
     a->options.max_shard_bytes = merge::parse_byte_size(a->max_shard, "--max-shard-size");
     a->options.gates_file = a->gates;
     merge::MergeRecipe recipe = merge::MergeRecipe::load(a->recipe);
+    // Before any work: --out must not be one of the merge's own sources (with
+    // --overwrite it would delete them), and must be a place we may create.
+    merge::check_output_apart_from_inputs(recipe, a->options, a->out, "--out");
+    merge::check_output_dir(a->out, a->options.overwrite);
     InterruptGuard guard;
     a->options.on_tensor_written = [out = a->out](int64_t, int64_t) {
       if (g_interrupted) fail_input(out, "merge interrupted; nothing was written");

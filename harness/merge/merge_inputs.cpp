@@ -4,10 +4,12 @@
 
 #include <map>
 
+#include "harness/io/json_input.h"
 #include "harness/merge/merge_plan.h"
 #include "harness/merge/mixtral_config.h"
 #include "harness/merge/recipe_checks.h"
 #include "harness/util/error.h"
+#include "harness/util/output_path.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -104,6 +106,25 @@ std::vector<fs::path> model_search_dirs(const MergeRecipe& recipe, const MergeOp
   if (!recipe.file.empty()) dirs.push_back(fs::absolute(recipe.file).parent_path());
   dirs.push_back(fs::current_path());
   return dirs;
+}
+
+void check_output_apart_from_inputs(const MergeRecipe& recipe, const MergeOptions& options, const fs::path& out,
+                                    const std::string& flag) {
+  if (!recipe.file.empty()) check_output_apart(out, flag, recipe.file, "the recipe");
+  if (!options.gates_file.empty()) check_output_apart(out, flag, options.gates_file, "the --gates file");
+  const auto search = model_search_dirs(recipe, options);
+  auto check_model = [&](const std::string& reference, const std::string& field) {
+    ResolvedModel model;
+    try {
+      model = resolve_model(reference, field, search);
+    } catch (const InputError&) {
+      return;  // open_merge_inputs says why, in its own order of checks
+    }
+    check_output_apart(out, flag, model.dir, fmt::format("{} '{}'", field, reference));
+  };
+  check_model(recipe.base_model, "base_model");
+  for (size_t i = 0; i < recipe.experts.size(); ++i)
+    check_model(recipe.experts[i].source_model, fmt::format("experts[{}].source_model", i));
 }
 
 MergeInputs open_merge_inputs(const MergeRecipe& recipe, const MergeOptions& options, InputScope scope) {

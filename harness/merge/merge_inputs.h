@@ -52,6 +52,15 @@ enum class InputScope {
 // floating dtype. Reads config.json files and safetensors headers only.
 MergeInputs open_merge_inputs(const MergeRecipe& recipe, const MergeOptions& options, InputScope scope);
 
+// InputError "<flag>: '<out>' ..." when the output path `out` is, contains or
+// lies inside one of the recipe's inputs: the recipe file, options.gates_file,
+// the base model's directory and every expert's, compared through symlinks.
+// Run it before any work: with --overwrite such an output would delete its own
+// sources. A model that does not resolve is skipped (open_merge_inputs reports
+// it; `moebench gates` does not even need the experts).
+void check_output_apart_from_inputs(const MergeRecipe& recipe, const MergeOptions& options,
+                                    const std::filesystem::path& out, const std::string& flag);
+
 // The directories relative model paths are tried against (see MergeOptions).
 std::vector<std::filesystem::path> model_search_dirs(const MergeRecipe& recipe,
                                                      const MergeOptions& options);

@@ -1,12 +1,13 @@
 #include "harness/merge/staged_directory.h"
 
-#include <signal.h>
+#include <sys/stat.h>
 
-#include <cerrno>
 #include <string>
+#include <system_error>
 
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
+#include "harness/util/output_path.h"
 
 namespace fs = std::filesystem;
 
@@ -18,24 +19,16 @@ fs::path normalized(const fs::path& dir) {
   return p.has_filename() ? p : p.parent_path();  // "out/" names "out"
 }
 
-// AtomicPath names its temporaries ".<name>.tmp-<pid>-<hex>": those whose
-// process no longer exists are leftovers of a killed merge.
-void remove_stale_siblings(const fs::path& dir) {
-  const std::string prefix = "." + dir.filename().string() + ".tmp-";
-  std::error_code ec;
-  const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
-  for (const auto& entry : fs::directory_iterator(parent, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const size_t dash = rest.find('-');
-    if (dash == 0 || dash == std::string::npos || rest.find_first_not_of("0123456789") != dash) continue;
-    const long pid = std::stol(rest.substr(0, dash));
-    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-      std::error_code ignored;
-      fs::remove_all(entry.path(), ignored);
-    }
-  }
+// The entry itself (lstat): a symlink is not the directory it points to.
+std::optional<std::pair<dev_t, ino_t>> identity_of(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(st.st_dev, st.st_ino);
+}
+
+[[noreturn]] void refuse_newcomer(const fs::path& dir) {
+  fail_input(dir.string(), "the output directory (--out) appeared while the merge was running; refusing "
+             "to replace what someone else put there (it is left as it is; the merge was not written)");
 }
 
 }  // namespace
@@ -44,21 +37,20 @@ void check_output_dir(const fs::path& dir, bool overwrite) {
   const fs::path p = normalized(dir);
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(p, ec);
-  if (!fs::exists(status)) return;
-  if (!fs::is_directory(status))
-    fail_input(p.string(), "exists and is not a directory; refusing to replace it");
-  if (!overwrite) fail_input(p.string(), "already exists (pass --overwrite to replace it)");
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status))
+      fail_input(p.string(), "exists and is not a directory; refusing to replace it");
+    if (!overwrite) fail_input(p.string(), "already exists (pass --overwrite to replace it)");
+  }
+  check_output_parent(p, "--out");
 }
 
 StagedDirectory::StagedDirectory(fs::path final_dir, bool overwrite) : final_(normalized(final_dir)) {
   check_output_dir(final_, overwrite);
-  std::error_code ec;
-  if (!final_.parent_path().empty()) {
-    fs::create_directories(final_.parent_path(), ec);
-    if (ec) fail_input(final_.string(), "cannot create the parent directory: {}", ec.message());
-  }
-  remove_stale_siblings(final_);
+  seen_ = identity_of(final_);
+  parents_ = std::make_unique<ParentDirectories>(final_);
   staging_ = std::make_unique<AtomicPath>(final_);
+  std::error_code ec;
   if (!fs::create_directory(staging_->temp(), ec))
     fail_input(final_.string(), "cannot create {}: {}", staging_->temp().string(),
                ec ? ec.message() : "it already exists");
@@ -68,23 +60,40 @@ StagedDirectory::~StagedDirectory() = default;  // AtomicPath removes an uncommi
 
 const fs::path& StagedDirectory::path() const { return staging_->temp(); }
 
+void StagedDirectory::refuse_if_not_seen(const std::optional<Identity>& now) const {
+  if (now != seen_)
+    fail_input(final_.string(), "the output directory (--out) was replaced by another one while the merge "
+               "was running; refusing to delete a directory that --overwrite was not given for (it is "
+               "left as it is; the merge was not written)");
+}
+
 void StagedDirectory::commit() {
-  std::error_code ec;
-  if (!fs::exists(fs::symlink_status(final_, ec))) {
-    staging_->commit();
+  const std::optional<Identity> now = identity_of(final_);
+  if (!now) {
+    // Nothing there (or what --overwrite was for has gone): a rename that
+    // fails rather than replace whatever appears in the meantime.
+    const std::error_code ec = rename_no_replace(path(), final_);
+    if (ec == std::errc::file_exists) refuse_newcomer(final_);
+    if (ec) fail_input(final_.string(), "cannot move {} into place: {}", path().string(), ec.message());
+    staging_->release();
+    parents_->keep();
     return;
   }
-  // Replace: move the old directory aside, the new one in, and put the old one
-  // back if that fails; the aside copy is deleted by `old`'s destructor.
-  AtomicPath old(final_);
-  fs::rename(final_, old.temp(), ec);
-  if (ec) fail_input(final_.string(), "cannot move the existing directory aside: {}", ec.message());
-  try {
-    staging_->commit();
-  } catch (...) {
-    fs::rename(old.temp(), final_, ec);
-    throw;
+  if (!seen_) refuse_newcomer(final_);
+  refuse_if_not_seen(now);
+  const std::error_code ec = exchange_paths(path(), final_);
+  if (ec) fail_input(final_.string(), "cannot replace it with {}: {}", path().string(), ec.message());
+  // path() now holds what was at final_: if that changed in the instant since
+  // the check above, put it back.
+  const std::optional<Identity> swapped_out = identity_of(path());
+  if (swapped_out != seen_) {
+    exchange_paths(path(), final_);
+    refuse_if_not_seen(swapped_out);
   }
+  std::error_code ignored;
+  fs::remove_all(path(), ignored);  // the old directory; a remnant is a stale temporary for the next writer
+  staging_->release();
+  parents_->keep();
 }
 
 }  // namespace moebench::merge

@@ -8,6 +8,10 @@
 #include "harness/store/routing_aggregates.h"
 #include "harness/store/run_shards.h"
 #include "harness/store/schema.h"
+#include "harness/util/atomic_path.h"
+#include "harness/util/output_path.h"
+
+namespace fs = std::filesystem;
 
 namespace moebench::store {
 
@@ -228,19 +232,60 @@ void merge_groups(Merge& m, const std::string& source) {
   }
 }
 
+// Opens `source` read-only after the checks that need no SQL.
+Database open_source(const fs::path& source, const fs::path& target) {
+  std::error_code ec;
+  if (!fs::exists(source, ec)) throw StoreError(source.string() + ": no such results database", 0);
+  if (fs::is_directory(source, ec))
+    throw StoreError(source.string() + ": is a directory, not a results database", 0);
+  if (fs::equivalent(source, target, ec)) throw StoreError(source.string() + ": is the merge target itself", 0);
+  DatabaseOptions options;
+  options.read_only = true;
+  return Database(source.string(), options);
+}
+
+// `text` with every `from` replaced by `to`.
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
 }  // namespace
 
-MergeStats merge_databases(ResultsStore& target, const std::vector<std::filesystem::path>& sources) {
+void check_merge_sources(const fs::path& target, const std::vector<fs::path>& sources) {
+  for (const auto& source : sources) {
+    Database src = open_source(source, target);
+    require_current_schema(src);
+  }
+}
+
+MergeStats merge_databases_into(const fs::path& target, const std::vector<fs::path>& sources) {
+  check_merge_sources(target, sources);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(target, ec))) {
+    ResultsStore store = ResultsStore::open(target);
+    return merge_databases(store, sources);
+  }
+  ParentDirectories parents(target);
+  AtomicPath staged(target);
+  MergeStats stats;
+  try {
+    ResultsStore store = ResultsStore::open(staged.temp());
+    stats = merge_databases(store, sources);
+  } catch (const StoreError& e) {  // messages name the target, not its temporary
+    throw StoreError(replace_all(e.what(), staged.temp().string(), target.string()), e.code());
+  }
+  // The store is closed: SQLite has folded its -wal file into the database.
+  staged.commit_without_replacing();
+  parents.keep();
+  return stats;
+}
+
+MergeStats merge_databases(ResultsStore& target, const std::vector<fs::path>& sources) {
   MergeStats stats;
   for (const auto& source : sources) {
-    std::error_code ec;
-    if (!std::filesystem::exists(source))
-      throw StoreError(source.string() + ": no such results database", 0);
-    if (std::filesystem::equivalent(source, target.file(), ec))
-      throw StoreError(source.string() + ": is the merge target itself", 0);
-    DatabaseOptions options;
-    options.read_only = true;
-    Database src(source.string(), options);
+    Database src = open_source(source, target.file());
     require_current_schema(src);
     Transaction tx(target.database());
     Merge m{src, target.database(), stats, {}, {}, {}};

@@ -38,4 +38,17 @@ struct MergeStats {
 // the target itself, or in conflict as described above.
 MergeStats merge_databases(ResultsStore& target, const std::vector<std::filesystem::path>& sources);
 
+// Opens every source read-only and checks it as merge_databases would (exists,
+// a moebench database of this schema version, not `target` itself), creating
+// no target. StoreError naming the first bad source.
+void check_merge_sources(const std::filesystem::path& target, const std::vector<std::filesystem::path>& sources);
+
+// `moebench db merge`: check_merge_sources first; then an existing `target`
+// is merged into in place (merge_databases), and a new one is built under a
+// temporary name beside it and renamed into place only when every source is
+// in, so a failure or a kill leaves no target at all (InputError, and
+// `target` is not replaced, when one appears meanwhile).
+MergeStats merge_databases_into(const std::filesystem::path& target,
+                                const std::vector<std::filesystem::path>& sources);
+
 }  // namespace moebench::store

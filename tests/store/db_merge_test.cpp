@@ -3,6 +3,7 @@
 // schema versions are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "harness/store/db_merge.h"
@@ -216,6 +217,71 @@ TEST_F(DbMerge, OtherSchemaVersionsMissingFilesAndTheTargetItselfAreRefused) {
   EXPECT_NE(message(dir.path() / "merged.sqlite").find("is the merge target itself"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(shard(3)));  // looking did not create it
+}
+
+}  // namespace
+}  // namespace moebench::store
+
+namespace moebench::store {
+namespace {
+
+// The directory's entries, less the -wal and -shm files SQLite keeps beside a
+// WAL database that was only read.
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const std::string stem = name.size() > 4 ? name.substr(0, name.size() - 4) : "";
+    const bool sidecar = (name.rfind("-wal") == stem.size() || name.rfind("-shm") == stem.size()) &&
+                         !stem.empty() && stem[0] != '.' && fs::exists(dir / stem);
+    if (!sidecar) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A new target appears only when every source is in: a bad source (found
+// before anything is created) or a conflict (found while merging) leaves no
+// target and no temporary, and the message names the target, not a temporary.
+TEST_F(DbMerge, ANewTargetAppearsOnlyWhenEverySourceIsIn) {
+  {
+    auto a = ResultsStore::open(shard(0), fixed_clock());
+    do_work(a, "", 0, 0, 10);
+    auto b = ResultsStore::open(shard(1), fixed_clock());
+    do_work(b, "", 0, 5, 15);
+  }
+  moebench::testing::write_text(dir.path() / "not-a-db.sqlite", "hello");
+  const fs::path target = dir.path() / "merged.sqlite";
+  const auto files = names_in(dir.path());
+  auto message = [&](const std::vector<fs::path>& sources) {
+    try {
+      merge_databases_into(target, sources);
+    } catch (const StoreError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_NE(message({shard(0), shard(3)}).find(shard(3).string() + ": no such results database"),
+            std::string::npos);
+  EXPECT_NE(message({shard(0), dir.path() / "not-a-db.sqlite"}).find("not-a-db.sqlite"), std::string::npos);
+  EXPECT_NE(message({shard(0), dir.path()}).find("is a directory"), std::string::npos);
+  const std::string conflict = message({shard(0), shard(1)});
+  EXPECT_NE(conflict.find("and the other way round"), std::string::npos) << conflict;
+  EXPECT_NE(conflict.find(target.string() + " lacks"), std::string::npos) << conflict;
+  EXPECT_EQ(conflict.find(".tmp-"), std::string::npos) << conflict;
+  EXPECT_EQ(names_in(dir.path()), files);  // no target, no temporary, no -wal
+
+  // The same sources merged into a new target equal those merged into an open store.
+  MergeStats s = merge_databases_into(target, {shard(0)});
+  EXPECT_EQ(s.samples_added, 10);
+  auto merged = ResultsStore::open(target, fixed_clock());
+  auto reference = ResultsStore::open(dir.path() / "reference.sqlite", fixed_clock());
+  merge_databases(reference, {shard(0)});
+  EXPECT_EQ(canonical(merged), canonical(reference));
+  // An existing target is merged into in place; a failing source leaves it as it was.
+  const auto before = canonical(merged);
+  EXPECT_NE(message({shard(1)}).find("and the other way round"), std::string::npos);
+  EXPECT_EQ(canonical(merged), before);
 }
 
 }  // namespace
