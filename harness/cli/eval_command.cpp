@@ -10,8 +10,10 @@
 #include "harness/eval/eval_job.h"
 #include "harness/eval/results_json.h"
 #include "harness/eval/sandbox.h"
+#include "harness/io/json_input.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
+#include "harness/util/file_input.h"
 #include "harness/util/output_path.h"
 #include "harness/util/text.h"
 
@@ -31,12 +33,14 @@ struct EvalArgs {
 std::map<std::string, std::map<size_t, std::vector<std::string>>> read_generations(
     const std::string& path) {
   std::map<std::string, std::map<size_t, std::vector<std::string>>> out;
-  std::istringstream lines(read_file(path));
+  const std::string text = read_input_file(path, kMaxDatasetBytes);
+  require_line_lengths(text, path, kMaxLineBytes);
+  std::istringstream lines(text);
   std::string line;
   for (int n = 1; std::getline(lines, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = fmt::format("{}:{}", path, n);
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json j = io::parse_json_text(line, where);
     if (!j.is_object()) fail_input(where, "expected a JSON object per line");
     if (!j.contains("task") || !j["task"].is_string()) fail_input(where, "field 'task' missing");
     if (!j.contains("doc_id") || !j["doc_id"].is_number_unsigned()) {
@@ -92,7 +96,7 @@ void run(const EvalArgs& a) {
     auto lm = model::LanguageModel::load(a.model, a.flags.options);  // a recipe works too
     config.chat = eval::resolve_chat_format(a.chat_template, a.model);
     engine::EngineOptions engine_options;
-    engine_options.batch_size = a.batch == "auto" ? 0 : static_cast<int>(parse_int_list(a.batch, "--batch-size").at(0));
+    engine_options.batch_size = engine::parse_batch_size(a.batch, "--batch-size");
     engine_options.add_bos_token = a.add_bos;
     engine::Engine engine(lm, engine_options);
     for (const auto& t : tasks.tasks) runs.push_back(eval::evaluate_task(t, engine, config, sandbox.get()));
@@ -101,7 +105,11 @@ void run(const EvalArgs& a) {
   }
   extra["limit"] = a.limit >= 0 ? nlohmann::json(a.limit) : nlohmann::json();
   nlohmann::json results = eval::results_of(tasks, runs, extra);
-  std::cout << (a.json ? results.dump(2) + "\n" : eval::score_table(results));
+  // A path or name given on the command line need not be UTF-8: show it as U+FFFD.
+  const auto json_text = [](const nlohmann::json& j, int indent) {
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  std::cout << (a.json ? json_text(results, 2) + "\n" : eval::score_table(results));
   // Both outputs are written in full before either is renamed into place, so
   // a failure leaves neither (nor the directories made for them).
   std::vector<std::unique_ptr<ParentDirectories>> parents;
@@ -110,7 +118,7 @@ void run(const EvalArgs& a) {
   std::unique_ptr<AtomicPath> out, samples;
   if (!a.out.empty()) {
     out = std::make_unique<AtomicPath>(a.out);
-    out->write(results.dump(2) + "\n");
+    out->write(json_text(results, 2) + "\n");
   }
   if (!a.samples.empty()) {
     std::string lines;
@@ -121,7 +129,7 @@ void run(const EvalArgs& a) {
           nlohmann::json rec = eval::sample_record(tasks.tasks[i], p.docs[k], p.requests[k],
                                                    runs[i].responses[k], runs[i].scores[k], filter);
           rec["task"] = tasks.tasks[i].name();
-          lines += rec.dump() + "\n";
+          lines += json_text(rec, -1) + "\n";
         }
       }
     }
@@ -149,14 +157,16 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--out", a->out, "Write results JSON (lm-eval layout)");
   cmd->add_flag("--json", a->json, "Print the results JSON instead of the score table");
   cmd->add_option("--samples", a->samples, "Write per-sample JSONL (doc, prompt, response, filtered response, metrics)");
-  cmd->add_option("--limit", a->limit, "Evaluate only the first N documents of each task");
+  cmd->add_option("--limit", a->limit, "Evaluate only the first N documents of each task")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch-size", a->batch, "Sequences per forward pass, or auto")->capture_default_str();
   cmd->add_option("--chat-template", a->chat_template, "none, mistral, llama-2, chatml, zephyr, alpaca or auto")
       ->capture_default_str();
   cmd->add_flag("--add-bos-token", a->add_bos, "Prepend BOS to contexts (lm-eval's add_bos_token=True)");
   cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
                 "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
-  cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)");
+  cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
+      ->check(CLI::Range(0, 1024));
   a->flags.add_to(cmd);
   cmd->callback([a] { run(*a); });
 }

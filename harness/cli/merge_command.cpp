@@ -15,6 +15,7 @@
 #include "harness/merge/staged_directory.h"
 #include "harness/util/error.h"
 #include "harness/util/text.h"
+#include "harness/util/thread_count.h"
 
 namespace moebench::cli {
 namespace {
@@ -52,7 +53,8 @@ void add_recipe_flags(CLI::App* cmd, merge::MergeOptions& options) {
   cmd->add_option("--models-dir", options.search_dirs,
                   "Directory relative model paths are tried against (repeatable; default: the "
                   "recipe's directory, then the working directory)");
-  cmd->add_option("--threads", options.threads, "CPU threads (0: libtorch default)");
+  cmd->add_option("--threads", options.threads, "CPU threads (0: libtorch default)")
+      ->check(CLI::Range(0, max_thread_count()));
   cmd->add_flag("--i-understand-this-is-not-useful-without-training", options.allow_all_same,
                 "Allow a recipe whose experts are all the same model (as mergekit-moe)");
 }
@@ -83,10 +85,6 @@ void register_merge(CLI::App& app) {
     a->options.max_shard_bytes = merge::parse_byte_size(a->max_shard, "--max-shard-size");
     a->options.gates_file = a->gates;
     merge::MergeRecipe recipe = merge::MergeRecipe::load(a->recipe);
-    // Before any work: --out must not be one of the merge's own sources (with
-    // --overwrite it would delete them), and must be a place we may create.
-    merge::check_output_apart_from_inputs(recipe, a->options, a->out, "--out");
-    merge::check_output_dir(a->out, a->options.overwrite);
     InterruptGuard guard;
     a->options.on_tensor_written = [out = a->out](int64_t, int64_t) {
       if (g_interrupted) fail_input(out, "merge interrupted; nothing was written");

@@ -5,6 +5,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/store/plan_runner.h"
+#include "harness/util/output_path.h"
 
 namespace moebench::cli {
 
@@ -24,14 +25,15 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
                 "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
   cmd->callback([a] {
-    store::RunPlan plan = store::load_run_plan(a->plan);
     store::PlanRunOptions options;
-    options.db = a->db;
-    options.run_key = a->run_key;
-    options.allow_unsandboxed_code = a->allow_unsandboxed;
     if (!a->shard.empty()) {
       std::tie(options.shard_index, options.shard_count) = store::parse_shard(a->shard);
     }
+    check_output_file(a->db, "--db");  // an existing database is resumed, not replaced
+    store::RunPlan plan = store::load_run_plan(a->plan);
+    options.db = a->db;
+    options.run_key = a->run_key;
+    options.allow_unsandboxed_code = a->allow_unsandboxed;
     store::PlanRunSummary s = store::run_plan(plan, options);
     std::cout << fmt::format("run {} ({}): {} units, {} samples written, {} already stored -> {}\n",
                              s.run_id, s.run_key, s.units, s.samples_written, s.samples_skipped,

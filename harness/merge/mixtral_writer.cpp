@@ -120,11 +120,16 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 MergeSummary write_mixtral(const MergeInputs& in, const GateSet& gates, const fs::path& out_dir,
                            const MergeOptions& options) {
+  StagedDirectory out(out_dir, options.overwrite);
+  return write_mixtral(in, gates, out, options);
+}
+
+MergeSummary write_mixtral(const MergeInputs& in, const GateSet& gates, StagedDirectory& out,
+                           const MergeOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   check_gates_shape(gates, in.config.num_layers, in.config.num_experts, in.config.hidden_size, "gates");
   if (options.max_shard_bytes == 0) fail_input("--max-shard-size", "must be positive");
   const auto shards = plan_shards(plan_tensors(in.config, options.layout), in.out_dtype, options.max_shard_bytes);
-  StagedDirectory out(out_dir, options.overwrite);
   MergeSummary summary;
   summary.out_dir = out.final_path();
   write_file_atomic(out.path() / "config.json", in.config_json.dump(2) + "\n");
@@ -172,13 +177,16 @@ MergeSummary write_mixtral(const MergeInputs& in, const GateSet& gates, const fs
 MergeSummary merge_recipe_to_directory(const MergeRecipe& recipe, const fs::path& out_dir,
                                        const MergeOptions& options) {
   if (options.threads > 0) at::set_num_threads(options.threads);
+  check_output_apart_from_inputs(recipe, options, out_dir, "--out");
   MergeInputs in = open_merge_inputs(recipe, options, InputScope::Full);
-  check_output_dir(out_dir, options.overwrite);  // before the gate forward, which may be slow
+  // Staged before the gate forward, which may be slow: what is at out_dir now
+  // is what --overwrite may replace, and nothing that appears meanwhile.
+  StagedDirectory out(out_dir, options.overwrite);
   const auto start = std::chrono::steady_clock::now();
   GateSet gates = recipe_gates(in, options);
   const double gate_seconds = seconds_since(start);
   GateDiagnostics diagnostics = diagnose_gates(gates);
-  MergeSummary summary = write_mixtral(in, gates, out_dir, options);
+  MergeSummary summary = write_mixtral(in, gates, out, options);
   summary.gate_seconds = gate_seconds;
   summary.diagnostics = std::move(diagnostics);
   summary.notes = recipe_notes(recipe);

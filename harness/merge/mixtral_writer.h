@@ -13,7 +13,7 @@
 // expert tensor at most), not the model. Atomic: everything is written into a
 // hidden sibling directory that is renamed into place at the end; a failed or
 // interrupted merge leaves no output directory (a killed one leaves only its
-// hidden sibling, which the next merge into the same place removes).
+// hidden sibling, which the next write of any output in that directory removes).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,8 @@
 #include "harness/merge/merge_options.h"
 
 namespace moebench::merge {
+
+class StagedDirectory;
 
 struct MergeSummary {
   std::filesystem::path out_dir;
@@ -46,9 +48,14 @@ struct MergeSummary {
 // cannot be created; any error leaves out_dir as it was.
 MergeSummary write_mixtral(const MergeInputs& inputs, const GateSet& gates,
                            const std::filesystem::path& out_dir, const MergeOptions& options);
+// The same into a staging directory the caller made (and so fixed what
+// --overwrite may replace) before slow work; commits it.
+MergeSummary write_mixtral(const MergeInputs& inputs, const GateSet& gates, StagedDirectory& out,
+                           const MergeOptions& options);
 
-// The whole command: opens and checks the inputs, checks out_dir, takes the
-// gates (recipe_gates), diagnoses them and writes the model.
+// The whole command: checks out_dir is apart from every input, opens and
+// checks the inputs, stages out_dir, takes the gates (recipe_gates), diagnoses
+// them and writes the model.
 MergeSummary merge_recipe_to_directory(const MergeRecipe& recipe, const std::filesystem::path& out_dir,
                                        const MergeOptions& options);
 
