@@ -225,21 +225,6 @@ TEST_F(DbMerge, OtherSchemaVersionsMissingFilesAndTheTargetItselfAreRefused) {
 namespace moebench::store {
 namespace {
 
-// The directory's entries, less the -wal and -shm files SQLite keeps beside a
-// WAL database that was only read.
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    const std::string stem = name.size() > 4 ? name.substr(0, name.size() - 4) : "";
-    const bool sidecar = (name.rfind("-wal") == stem.size() || name.rfind("-shm") == stem.size()) &&
-                         !stem.empty() && stem[0] != '.' && fs::exists(dir / stem);
-    if (!sidecar) out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // A new target appears only when every source is in: a bad source (found
 // before anything is created) or a conflict (found while merging) leaves no
 // target and no temporary, and the message names the target, not a temporary.

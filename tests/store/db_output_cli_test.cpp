@@ -27,21 +27,6 @@ void write_db(const fs::path& path, const std::string& task) {
   store.finish_run(run, RunStatus::Complete);
 }
 
-// The directory's entries, less the -wal and -shm files SQLite keeps beside a
-// WAL database that was only read.
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    const std::string stem = name.size() > 4 ? name.substr(0, name.size() - 4) : "";
-    const bool sidecar = (name.rfind("-wal") == stem.size() || name.rfind("-shm") == stem.size()) &&
-                         !stem.empty() && stem[0] != '.' && fs::exists(dir / stem);
-    if (!sidecar) out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 void expect_one_line_error(const moebench::testing::CommandResult& r, const std::vector<std::string>& fragments) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -150,4 +150,17 @@ void FakeRouter::forward(const std::vector<int64_t>& rows, const std::vector<int
   for (int64_t b = 0; b < B; ++b) next_position_[rows[b]] = starts[b] + lengths[b];
 }
 
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const std::string stem = name.size() > 4 ? name.substr(0, name.size() - 4) : "";
+    const bool sidecar = (name.rfind("-wal") == stem.size() || name.rfind("-shm") == stem.size()) &&
+                         !stem.empty() && stem[0] != '.' && std::filesystem::exists(dir / stem);
+    if (!sidecar) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace moebench::store::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -22,6 +23,9 @@ TaskInfo task_info(const std::string& name, const std::string& suite = "suite",
 // A scored sample without routing; metrics derived from doc_id so scores are
 // predictable ("acc,none" = doc_id % 2).
 SampleRecord sample(int64_t doc_id);
+// The directory's entries, sorted, less the -wal and -shm files SQLite keeps
+// beside a WAL database that was only read.
+std::vector<std::string> names_in(const std::filesystem::path& dir);
 
 // One token's routing as the tap reports it.
 struct TokenRoute {
