@@ -31,15 +31,20 @@ constexpr int kMaxIncludeDepth = 8;
 
 // YAML -> JSON for the "configs" section of results: plain scalars that read as
 // numbers or booleans become those, everything else stays a string.
-json to_json(const YAML::Node& node) {
+json to_json(const YAML::Node& node, const std::string& where) {
   if (node.IsMap()) {
     json out = json::object();
-    for (const auto& kv : node) out[kv.first.as<std::string>()] = to_json(kv.second);
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar())  // "{[a]: 1}": JSON keys are strings
+        fail_input(where, "line {}: a key must be a plain name, got {}", kv.first.Mark().line + 1,
+                   shown(kv.first));
+      out[kv.first.Scalar()] = to_json(kv.second, where);
+    }
     return out;
   }
   if (node.IsSequence()) {
     json out = json::array();
-    for (const auto& item : node) out.push_back(to_json(item));
+    for (const auto& item : node) out.push_back(to_json(item, where));
     return out;
   }
   if (!node.IsScalar()) return nullptr;
@@ -265,7 +270,7 @@ void apply_file(const fs::path& path, TaskSpec& spec, bool& until_given, int dep
   if (f.has("metric_list")) spec.metric_list = parse_metric_list(f);
   if (f.has("metadata")) {
     YAML::Node m = f.node("metadata");
-    json meta = to_json(m);
+    json meta = to_json(m, path.string());
     if (meta.is_array()) {  // lm-eval also writes `metadata: [{version: 2.0}]`
       json merged = json::object();
       for (const auto& item : meta) {
@@ -279,7 +284,7 @@ void apply_file(const fs::path& path, TaskSpec& spec, bool& until_given, int dep
     }
     spec.metadata = meta;
   }
-  json own = to_json(root);
+  json own = to_json(root, path.string());
   own.erase("include");
   spec.config.update(own);
   chain.pop_back();

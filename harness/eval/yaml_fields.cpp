@@ -48,7 +48,11 @@ void YamlFields::fail(const std::string& key, const std::string& message) const 
 
 void YamlFields::check_keys(const std::vector<std::string>& known, const std::string& what) const {
   for (const auto& entry : map_) {
-    const std::string key = entry.first.as<std::string>();
+    // YAML allows any node as a key ("? [a, b]", "{[a]: 1}"); ours are names.
+    if (!entry.first.IsScalar())
+      fail_input(where(), "a key in {} must be a plain name, got {}{}", what, prefix_,
+                 shown(entry.first));
+    const std::string key = entry.first.Scalar();
     bool ok = false;
     for (const auto& k : known) ok = ok || k == key;
     if (ok) continue;

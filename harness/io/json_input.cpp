@@ -40,7 +40,7 @@ Json parse_checked(std::string_view text, const std::string& where) {
   check_json_depth(text, where);
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     fail_input(where, "malformed JSON: {}", parse_message(e));
   }
 }

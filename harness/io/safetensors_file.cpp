@@ -237,7 +237,7 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& where
   };
   try {
     return json::parse(text.begin(), text.end(), check);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     fail_input(where, "not well-formed JSON: {}", e.what());
   }
 }

@@ -2,6 +2,7 @@
 // ModelProto{pieces=1, trainer_spec=2, normalizer_spec=3}).
 #include "harness/io/sentencepiece_model.h"
 
+#include <cctype>
 #include <cstring>
 
 #include "harness/util/error.h"
@@ -175,8 +176,12 @@ SentencePieceModel::SentencePieceModel(std::vector<Piece> pieces, Spec spec)
     }
     if (p.type == PieceType::UserDefined) user_defined_.push_back(p.text);
     unsigned value = 0;
-    if (p.type == PieceType::Byte && std::sscanf(p.text.c_str(), "<0x%2X>", &value) == 1 &&
-        p.text.size() == 6) {
+    // Two hex digits checked first: %2X alone also reads a sign or a space
+    // ("<0x-6>" gives 4294967290, an index far outside byte_ids_).
+    if (p.type == PieceType::Byte && p.text.size() == 6 &&
+        std::isxdigit(static_cast<unsigned char>(p.text[3])) &&
+        std::isxdigit(static_cast<unsigned char>(p.text[4])) &&
+        std::sscanf(p.text.c_str(), "<0x%2X>", &value) == 1) {
       byte_ids_[value] = id;
     }
   }

@@ -123,7 +123,8 @@ std::unique_ptr<Tokenizer::Impl> read_tokenizer_model(const fs::path& tokenizer_
 // Records one added token; an id inside tokenizer.model must name its piece.
 void add_token(Tokenizer::Impl& impl, int64_t id, Tokenizer::AddedToken token, const std::string& where,
                const std::string& field) {
-  if (id < 0 || id > INT32_MAX) fail_input(where, "field '{}': token id {} is out of range", field, id);
+  // id + 1 becomes the vocabulary size, an int32_t too.
+  if (id < 0 || id >= INT32_MAX) fail_input(where, "field '{}': token id {} is out of range", field, id);
   if (token.content.empty()) fail_input(where, "field '{}': token {} has empty content", field, id);
   const auto& pieces = impl.model.pieces();
   const int32_t i = static_cast<int32_t>(id);
