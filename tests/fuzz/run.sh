@@ -56,7 +56,7 @@ flock "$LOCK" cmake --build "$BUILD" -j"$JOBS" -- -k >"$BUILD/build.log" 2>&1 ||
 
 # --- seed corpus from the project's fixtures --------------------------------
 SEEDS=$WORK/seeds
-rm -rf "$SEEDS" "$WORK/tiny"
+rm -rf "$SEEDS" "$WORK/tiny" "$WORK/tmp"  # tmp: scratch dirs of processes that crashed
 mkdir -p "$SEEDS" "$WORK/tiny" "$WORK/tmp"
 for t in "${ALL_TARGETS[@]}"; do mkdir -p "$SEEDS/$t" "$WORK/corpus/$t" "$WORK/findings/$t"; done
 
