@@ -158,7 +158,7 @@ void register_eval(CLI::App& app) {
   cmd->add_flag("--json", a->json, "Print the results JSON instead of the score table");
   cmd->add_option("--samples", a->samples, "Write per-sample JSONL (doc, prompt, response, filtered response, metrics)");
   cmd->add_option("--limit", a->limit, "Evaluate only the first N documents of each task")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   cmd->add_option("--batch-size", a->batch, "Sequences per forward pass, or auto")->capture_default_str();
   cmd->add_option("--chat-template", a->chat_template, "none, mistral, llama-2, chatml, zephyr, alpaca or auto")
       ->capture_default_str();
