@@ -10,12 +10,14 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <vector>
 
 #include "harness/util/error.h"
+#include "harness/util/file_input.h"
 #include "harness/util/output_path.h"
 
 namespace fs = std::filesystem;
@@ -171,11 +173,7 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
 }
 
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_input(path.string(), "cannot open file for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_input_file(path, std::numeric_limits<int64_t>::max());
 }
 
 std::error_code rename_no_replace(const fs::path& from, const fs::path& to) {

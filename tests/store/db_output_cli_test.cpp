@@ -14,6 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using moebench::testing::expect_one_line_error;
 using moebench::testing::run_moebench;
 using moebench::testing::ScratchDir;
 using namespace moebench::store::testing;
@@ -25,12 +26,6 @@ void write_db(const fs::path& path, const std::string& task) {
   const int64_t t = store.upsert_task(task_info(task));
   store.write_samples(run, model, t, {sample(0), sample(1)});
   store.finish_run(run, RunStatus::Complete);
-}
-
-void expect_one_line_error(const moebench::testing::CommandResult& r, const std::vector<std::string>& fragments) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  for (const auto& f : fragments) EXPECT_THAT(r.err, HasSubstr(f));
 }
 
 TEST(DbOutputCli, MergeWithABadSourceCreatesNoTarget) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -76,6 +77,15 @@ CommandResult run_moebench(const std::vector<std::string>& args) {
 void write_text(const fs::path& path, const std::string& content) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << content;
+}
+
+void expect_one_line_error(const CommandResult& r, const std::vector<std::string>& fragments,
+                           const std::string& what) {
+  EXPECT_EQ(r.exit_code, 2) << what << ": " << r.err.substr(0, 500);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err.substr(0, 500);
+  for (const auto& fragment : fragments)
+    EXPECT_NE(r.err.find(fragment), std::string::npos)
+        << what << ": stderr \"" << r.err.substr(0, 500) << "\" lacks \"" << fragment << "\"";
 }
 
 void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& fragments) {

@@ -42,6 +42,11 @@ struct CommandResult {
 // Runs the built `moebench` binary with `args` (no shell involved).
 CommandResult run_moebench(const std::vector<std::string>& args);
 
+// Expects `r` to have failed as bad input: exit status 2 and a single line on
+// stderr containing every fragment. `what` labels the case in failures.
+void expect_one_line_error(const CommandResult& r, const std::vector<std::string>& fragments,
+                           const std::string& what = "");
+
 // Runs `fn` and expects an InputError whose message contains every fragment.
 void expect_input_error(const std::function<void()>& fn, const std::vector<std::string>& fragments);
 
