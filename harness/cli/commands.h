@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "harness/model/language_model.h"
+#include "harness/jobs/open_model.h"
 
 namespace moebench::merge {
 struct MergeOptions;
@@ -13,10 +13,17 @@ struct GateDiagnostics;
 
 namespace moebench::cli {
 
-// --device / --dtype / --threads, shared by every command that loads a model.
+// The model argument (MODEL or --model: a directory or a merge recipe) and
+// --device / --dtype / --threads / --gates / --models-dir, the same on every
+// command that loads a model.
 struct ModelFlags {
-  model::LoadOptions options;
-  void add_to(CLI::App* command);
+  std::string model;
+  jobs::OpenModelOptions options;
+  CLI::Option *device = nullptr, *dtype = nullptr, *threads = nullptr, *models_dir = nullptr;
+  // with_model: add MODEL and --model (not for `run`, whose plan names models).
+  void add_to(CLI::App* command, bool with_model = true);
+  // The model given, or InputError naming both spellings.
+  const std::string& required_model(const std::string& command) const;
 };
 
 void register_eval(CLI::App& app);
@@ -31,13 +38,14 @@ void register_merge(CLI::App& app);
 void register_gates(CLI::App& app);
 void register_db(CLI::App& app);
 
-// Lets every command that loads a model (LanguageModel::load) take a merge
-// recipe (.yml / .yaml) in place of MODEL_DIR: the model is merged in memory.
-void install_recipe_loader();
 // --device / --seed / --models-dir / --threads / --i-understand-... of merge and gates.
 void add_recipe_flags(CLI::App* command, merge::MergeOptions& options);
 // Per-layer router diagnostics on stdout, warnings on stderr.
 void print_gate_report(const merge::GateDiagnostics& diagnostics);
+// This process's command line, shell-quoted (what resumes an interrupted run);
+// main() records it before parsing.
+void record_invocation(int argc, char** argv);
+const std::string& invocation();
 // A command-line error as one line naming the command, the bad word and the
 // --help to read; for an unknown command, the closest known one.
 std::string usage_error(const CLI::App& app, int argc, char** argv, const CLI::ParseError& e);

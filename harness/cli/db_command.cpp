@@ -6,6 +6,7 @@
 #include "harness/cli/commands.h"
 #include "harness/store/db_merge.h"
 #include "harness/store/result_rows.h"
+#include "harness/store/results_document.h"
 #include "harness/store/results_store.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
@@ -88,7 +89,10 @@ void register_db(CLI::App& app) {
     if (!exp->csv && !exp->json) fail_input("db export", "give --csv or --json");
     if (!exp->out.empty()) check_output_file(exp->out, "--out");
     auto store = open_for_reading(exp->db);
-    emit(*exp, store::format_scores(store.scores(resolve_run(store, exp->run)), format_of(*exp)));
+    const auto run = resolve_run(store, exp->run);
+    // JSON: lm-eval's results file, one per (run, model), exactly as `eval --out` writes it.
+    emit(*exp, exp->json ? store::results_documents(store, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                         : store::format_scores(store.scores(run), format_of(*exp)));
   });
 
   auto into = std::make_shared<std::string>();

@@ -47,7 +47,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--prompt", a->prompt, "Prompt")->capture_default_str();
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate")
       ->capture_default_str();
-  a->flags.add_to(cmd);
+  a->flags.add_to(cmd, /*with_model=*/false);
   cmd->callback([a] {
     fs::path dir = fs::temp_directory_path() / fmt::format("moebench-demo-{}", getpid());
     struct Cleanup {
@@ -57,7 +57,7 @@ void register_demo(CLI::App& app) {
     model::TinyModelSpec spec;  // defaults: 2 layers, 4 experts, top-2
     model::make_tiny_model(spec, dir);
 
-    auto lm = model::LanguageModel::load(dir, a->flags.options);
+    auto lm = jobs::open_model(dir.string(), a->flags.options);
     const auto& c = lm->config();
     io::ParameterCounts counts = io::count_parameters(c);
     std::cout << fmt::format("tiny {}: {} layers, {} experts (top-{}), {} parameters, {} active\n",

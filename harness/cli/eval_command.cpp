@@ -1,19 +1,16 @@
-// moebench eval: run suites and datasets on a model (or score stored
-// generations without one), print lm-eval's score table, write its results JSON.
+// moebench eval: run suites and datasets on one model (or score stored
+// generations without one) as a one-model plan, print lm-eval's score table,
+// write its results JSON and samples. lm-eval's flag spellings are accepted.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <fmt/ranges.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "harness/cli/commands.h"
-#include "harness/eval/eval_job.h"
-#include "harness/eval/results_json.h"
-#include "harness/eval/sandbox.h"
-#include "harness/io/json_input.h"
+#include "harness/eval/suite.h"
+#include "harness/jobs/eval_job.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
-#include "harness/util/file_input.h"
 #include "harness/util/output_path.h"
 #include "harness/util/text.h"
 
@@ -21,39 +18,28 @@ namespace moebench::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model, out, samples, generations, chat_template = "none", tasks_dir, batch = "16";
+  std::string out, samples, output_path, generations, chat_template = "none", tasks_dir, batch = "16";
+  std::string db, run_name, gen_kwargs, seed = "0,1234,1234,1234", routing;
   std::vector<std::string> suites, tasks, data;
-  int64_t limit = -1;
-  bool add_bos = false, allow_unsandboxed = false, json = false;
+  double limit = -1;
+  int64_t num_fewshot = -1;
+  bool add_bos = false, allow_unsandboxed = false, json = false, log_samples = false;
   int sandbox_workers = 0;
   ModelFlags flags;
 };
 
-// {task: {doc_id: [responses]}} from a JSONL of {"task", "doc_id", "response" | "resps"}.
-std::map<std::string, std::map<size_t, std::vector<std::string>>> read_generations(
-    const std::string& path) {
-  std::map<std::string, std::map<size_t, std::vector<std::string>>> out;
-  const std::string text = read_input_file(path, kMaxDatasetBytes);
-  require_line_lengths(text, path, kMaxLineBytes);
-  std::istringstream lines(text);
-  std::string line;
-  for (int n = 1; std::getline(lines, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = fmt::format("{}:{}", path, n);
-    nlohmann::json j = io::parse_json_text(line, where);
-    if (!j.is_object()) fail_input(where, "expected a JSON object per line");
-    if (!j.contains("task") || !j["task"].is_string()) fail_input(where, "field 'task' missing");
-    if (!j.contains("doc_id") || !j["doc_id"].is_number_unsigned()) {
-      fail_input(where, "field 'doc_id': expected a non-negative integer");
-    }
-    auto& texts = out[j["task"]][j["doc_id"].get<size_t>()];
-    const auto& r = j.contains("resps") ? j["resps"] : j.value("response", nlohmann::json());
-    for (const auto& t : r.is_array() ? r : nlohmann::json::array({r})) {
-      if (!t.is_string()) fail_input(where, "responses must be strings");
-      texts.push_back(t.get<std::string>());
-    }
+std::string json_text(const nlohmann::ordered_json& j, int indent) {
+  // A path or name given on the command line need not be UTF-8: show it as U+FFFD.
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// `--tasks list`: what lm-eval's prints, for our bundled suites.
+void print_task_list(const std::filesystem::path& dir) {
+  for (const std::string& suite : eval::list_suites(dir)) {
+    std::vector<std::string> names;
+    for (const auto& spec : eval::load_suite(suite, dir).tasks) names.push_back(spec.task);
+    std::cout << fmt::format("{}: {}\n", suite, fmt::join(names, ", "));
   }
-  return out;
 }
 
 // Before any work: each output can be written, and none is an input or the
@@ -61,113 +47,138 @@ std::map<std::string, std::map<size_t, std::vector<std::string>>> read_generatio
 void check_outputs(const EvalArgs& a) {
   if (!a.out.empty()) check_output_file(a.out, "--out");
   if (!a.samples.empty()) check_output_file(a.samples, "--samples");
+  if (!a.db.empty()) check_output_file(a.db, "--db");  // an existing database is resumed, not replaced
   if (!a.out.empty() && !a.samples.empty()) check_output_apart(a.samples, "--samples", a.out, "the --out file");
   for (const auto& [flag, path] : {std::pair{"--out", a.out}, std::pair{"--samples", a.samples}})
     if (!path.empty() && !a.generations.empty()) check_output_apart(path, flag, a.generations, "the --generations file");
+  if (a.log_samples && a.output_path.empty() && a.samples.empty())
+    fail_input("--log_samples", "give --output_path (lm-eval's samples files) or --samples FILE");
+}
+
+jobs::EvalJob make_job(const EvalArgs& a) {
+  jobs::EvalJob job;
+  job.generations = a.generations;
+  if (a.generations.empty()) job.model = a.flags.required_model("eval");
+  jobs::RunPlan& plan = job.plan;
+  plan.file = "eval";
+  plan.tasks = {a.suites, a.tasks, a.data,
+                a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir)};
+  plan.tasks.num_fewshot = a.num_fewshot;
+  plan.seeds = jobs::parse_seeds(a.seed, "--seed");
+  plan.tasks.fewshot_seed = plan.seeds[3];
+  if (!a.gen_kwargs.empty()) plan.tasks.gen_kwargs = eval::parse_gen_kwargs(a.gen_kwargs);
+  plan.open = a.flags.options;
+  if (plan.seeds[0] >= 0) plan.open.seed = static_cast<uint64_t>(plan.seeds[0]);
+  plan.batch_size_text = a.batch;
+  plan.engine.batch_size = engine::parse_batch_size(a.batch, "--batch-size");
+  plan.engine.add_bos_token = a.add_bos;
+  plan.eval.limit = a.limit;
+  plan.eval.chat = a.generations.empty() ? eval::resolve_chat_format(a.chat_template, job.model) : eval::ChatFormat::None;
+  // Routing rows only where they are kept: a database file.
+  plan.routing.mode = store::parse_routing_mode(a.routing.empty() ? (a.db.empty() ? "none" : "tokens") : a.routing,
+                                                "--routing");
+  plan.hash = jobs::fingerprint(fmt::format("{}|{}|{}|{}|{}", job.model, job.generations,
+                                            fmt::join(a.suites, ","), fmt::join(a.tasks, ","), fmt::join(a.data, ",")));
+  job.db = a.db;
+  job.run.run_key = a.run_name;
+  job.run.allow_unsandboxed_code = a.allow_unsandboxed;
+  job.run.sandbox_workers = a.sandbox_workers;
+  if (!a.db.empty()) job.run.resume_command = invocation();
+  return job;
 }
 
 void run(const EvalArgs& a) {
+  if (std::find(a.tasks.begin(), a.tasks.end(), "list") != a.tasks.end()) {
+    print_task_list(a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir));
+    return;
+  }
   check_outputs(a);
-  eval::TaskSelection selection{a.suites, a.tasks, a.data,
-                                a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir)};
-  eval::LoadedTasks tasks = eval::load_tasks(selection);
-  std::unique_ptr<eval::Sandbox> sandbox;
-  if (eval::needs_sandbox(tasks.tasks)) {
-    eval::SandboxOptions options;
-    options.workers = a.sandbox_workers;
-    options.allow_unsandboxed = a.allow_unsandboxed;
-    sandbox = std::make_unique<eval::Sandbox>(options);
-    std::cerr << "code sandbox: " << sandbox->describe() << "\n";
-  }
-  eval::EvalConfig config;
-  config.limit = a.limit;
-  std::vector<eval::TaskRun> runs;
-  nlohmann::json extra;
-  if (!a.generations.empty()) {
-    auto generations = read_generations(a.generations);
-    for (const auto& t : tasks.tasks) {
-      auto it = generations.find(t.name());
-      if (it == generations.end()) fail_input(a.generations, "no generations for task '{}'", t.name());
-      runs.push_back(eval::score_generations(t, it->second, config, sandbox.get()));
-    }
-    extra["model_name"] = "generations:" + a.generations;
-  } else {
-    if (a.model.empty()) fail_input("eval", "give --model DIR (or --generations FILE)");
-    auto lm = model::LanguageModel::load(a.model, a.flags.options);  // a recipe works too
-    config.chat = eval::resolve_chat_format(a.chat_template, a.model);
-    engine::EngineOptions engine_options;
-    engine_options.batch_size = engine::parse_batch_size(a.batch, "--batch-size");
-    engine_options.add_bos_token = a.add_bos;
-    engine::Engine engine(lm, engine_options);
-    for (const auto& t : tasks.tasks) runs.push_back(eval::evaluate_task(t, engine, config, sandbox.get()));
-    extra = {{"model_name", a.model}, {"device", lm->device()}, {"dtype", lm->dtype()},
-             {"batch_size", engine.batch_size()}, {"chat_template", eval::to_string(config.chat)}};
-  }
-  extra["limit"] = a.limit >= 0 ? nlohmann::json(a.limit) : nlohmann::json();
-  nlohmann::json results = eval::results_of(tasks, runs, extra);
-  // A path or name given on the command line need not be UTF-8: show it as U+FFFD.
-  const auto json_text = [](const nlohmann::json& j, int indent) {
-    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  std::cout << (a.json ? json_text(results, 2) + "\n" : eval::score_table(results));
-  // Both outputs are written in full before either is renamed into place, so
-  // a failure leaves neither (nor the directories made for them).
-  std::vector<std::unique_ptr<ParentDirectories>> parents;
-  for (const std::string& path : {a.out, a.samples})
-    if (!path.empty()) parents.push_back(std::make_unique<ParentDirectories>(path));
-  std::unique_ptr<AtomicPath> out, samples;
-  if (!a.out.empty()) {
-    out = std::make_unique<AtomicPath>(a.out);
-    out->write(json_text(results, 2) + "\n");
-  }
-  if (!a.samples.empty()) {
+  const bool with_samples = !a.samples.empty() || a.log_samples;
+  jobs::EvalOutcome outcome = jobs::run_eval(make_job(a), with_samples);
+  std::cout << (a.json ? json_text(outcome.results, 2) + "\n" : outcome.table);
+
+  // Every output is written in full before any is renamed into place, so a
+  // failure leaves none (nor the directories made for them).
+  std::vector<std::pair<std::filesystem::path, std::string>> files;
+  if (!a.out.empty()) files.emplace_back(a.out, json_text(outcome.results, 2) + "\n");
+  const auto jsonl = [](const std::vector<nlohmann::ordered_json>& records) {
     std::string lines;
-    for (size_t i = 0; i < runs.size(); ++i) {
-      const auto& p = runs[i].prepared;
-      for (size_t k = 0; k < p.docs.size(); ++k) {
-        for (const std::string& filter : tasks.tasks[i].filter_names()) {
-          nlohmann::json rec = eval::sample_record(tasks.tasks[i], p.docs[k], p.requests[k],
-                                                   runs[i].responses[k], runs[i].scores[k], filter);
-          rec["task"] = tasks.tasks[i].name();
-          lines += json_text(rec, -1) + "\n";
-        }
+    for (const auto& r : records) lines += json_text(r, -1) + "\n";
+    return lines;
+  };
+  if (!a.samples.empty()) {
+    std::vector<nlohmann::ordered_json> all;
+    for (const auto& [task, records] : outcome.samples)
+      for (const auto& r : records) {
+        nlohmann::ordered_json line{{"task", task}};
+        line.update(r);
+        all.push_back(std::move(line));
       }
-    }
-    samples = std::make_unique<AtomicPath>(a.samples);
-    samples->write(lines);
+    files.emplace_back(a.samples, jsonl(all));
   }
-  if (out) out->commit();
-  if (samples) samples->commit();
+  if (!a.output_path.empty()) {
+    std::vector<std::string> names;
+    for (const auto& [task, records] : outcome.samples) names.push_back(task);
+    const auto paths = jobs::lm_eval_output_files(a.output_path, outcome.results["model_name"].get<std::string>(),
+                                                  names, jobs::lm_eval_date_id());
+    files.emplace_back(paths.results, json_text(outcome.results, 2));
+    if (a.log_samples)
+      for (const auto& [task, records] : outcome.samples) files.emplace_back(paths.samples.at(task), jsonl(records));
+  }
+  std::vector<std::unique_ptr<ParentDirectories>> parents;
+  std::vector<std::unique_ptr<AtomicPath>> staged;
+  for (const auto& [path, text] : files) {
+    parents.push_back(std::make_unique<ParentDirectories>(path));
+    staged.push_back(std::make_unique<AtomicPath>(path));
+    staged.back()->write(text);
+  }
+  for (auto& file : staged) file->commit();
   for (auto& made : parents) made->keep();
+  if (!a.output_path.empty()) std::cerr << "results written under " << a.output_path << "\n";
 }
 
 }  // namespace
 
 void register_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
-  auto* cmd = app.add_subcommand("eval", "Evaluate a model on suites and datasets");
-  cmd->add_option("--model", a->model, "Model directory or merge recipe (.yml)");
+  auto* cmd = app.add_subcommand(
+      "eval", "Evaluate a model on suites and datasets (lm-eval's flags work: --tasks, --limit, --num_fewshot, ...)");
+  a->flags.add_to(cmd);
   cmd->add_option("--suite", a->suites, "Bundled suites (math,coding,truthfulness,roleplay) or suite YAML paths")
       ->delimiter(',');
-  cmd->add_option("--tasks", a->tasks, "Single tasks: bundled task names or task YAML paths")
+  cmd->add_option("--tasks", a->tasks,
+                  "Bundled suites or tasks, or task YAML paths (comma-separated); 'list' lists them")
       ->delimiter(',');
   cmd->add_option("--data", a->data, "Dataset adapter NAME=PATH (gsm8k, humaneval, mbpp, truthfulqa_mc1, truthfulqa_mc2, rolebench)");
   cmd->add_option("--tasks-dir", a->tasks_dir, "Where bundled suites live (default: the checkout's tasks/)");
   cmd->add_option("--generations", a->generations, "Score stored generations (JSONL of task, doc_id, response) without a model");
-  cmd->add_option("--out", a->out, "Write results JSON (lm-eval layout)");
+  cmd->add_option("--out", a->out, "Write the results JSON (lm-eval's layout) to this file");
+  cmd->add_option("--output_path,--output-path,-o", a->output_path,
+                  "lm-eval's outputs: DIR/<model>/results_<date>.json (or FILE.json -> FILE_<date>.json), "
+                  "with --log_samples its samples_<task>_<date>.jsonl");
+  cmd->add_flag("--log_samples,--log-samples,-s", a->log_samples, "Write lm-eval's per-task samples files");
   cmd->add_flag("--json", a->json, "Print the results JSON instead of the score table");
-  cmd->add_option("--samples", a->samples, "Write per-sample JSONL (doc, prompt, response, filtered response, metrics)");
-  cmd->add_option("--limit", a->limit, "Evaluate only the first N documents of each task")
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
-  cmd->add_option("--batch-size", a->batch, "Sequences per forward pass, or auto")->capture_default_str();
+  cmd->add_option("--samples", a->samples, "Write every sample of every task to one JSONL (lm-eval's records plus 'task')");
+  cmd->add_option("--limit", a->limit,
+                  "The first N documents of each task; below 1.0 that fraction of them (0: all, as lm-eval)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--num_fewshot,--num-fewshot", a->num_fewshot, "Few-shot examples for every task")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  cmd->add_option("--gen_kwargs,--gen-kwargs", a->gen_kwargs,
+                  "Generation overrides: k=v,... or JSON (until, max_gen_toks; decoding is greedy)");
+  cmd->add_option("--seed", a->seed, "lm-eval's seeds: one value, or random,numpy,torch[,fewshot]")
+      ->capture_default_str();
+  cmd->add_option("--batch-size,--batch_size", a->batch, "Sequences per forward pass, or auto")->capture_default_str();
   cmd->add_option("--chat-template", a->chat_template, "none, mistral, llama-2, chatml, zephyr, alpaca or auto")
       ->capture_default_str();
   cmd->add_flag("--add-bos-token", a->add_bos, "Prepend BOS to contexts (lm-eval's add_bos_token=True)");
+  cmd->add_option("--db", a->db, "Keep the run in this results database (resumable; default: in memory)");
+  cmd->add_option("--run-name", a->run_name, "Run key in the database; the same key resumes the run");
+  cmd->add_option("--routing", a->routing, "none, summary or tokens (default: tokens with --db, else none)");
   cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
                 "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
   cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
       ->check(CLI::Range(0, 1024));
-  a->flags.add_to(cmd);
   cmd->callback([a] { run(*a); });
 }
 

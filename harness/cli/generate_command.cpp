@@ -8,14 +8,12 @@ namespace moebench::cli {
 
 void register_generate(CLI::App& app) {
   struct Args {
-    std::string dir;
     std::vector<std::string> prompts, stop;
     int max_new_tokens = 64, batch_size = 8;
     ModelFlags flags;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("generate", "Greedy generation from one or more prompts");
-  cmd->add_option("MODEL_DIR", a->dir, "Hugging Face model directory")->required();
   cmd->add_option("--prompt", a->prompts, "Prompt text (repeat for a batch)")->required();
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate at most")
       ->capture_default_str();
@@ -25,7 +23,7 @@ void register_generate(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20));
   a->flags.add_to(cmd);
   cmd->callback([a] {
-    auto lm = model::LanguageModel::load(a->dir, a->flags.options);
+    auto lm = jobs::open_model(a->flags.required_model("generate"), a->flags.options);
     std::vector<model::GenerationRequest> requests;
     for (const auto& p : a->prompts) {
       requests.push_back({lm->tokenizer().encode(p), a->max_new_tokens, a->stop});

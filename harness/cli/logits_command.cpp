@@ -36,31 +36,30 @@ class RoutingCollector : public model::RoutingSink {
 
 void register_logits(CLI::App& app) {
   struct Args {
-    std::string dir, ids;
+    std::string ids;
     bool json = false, routing = false;
     ModelFlags flags;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("logits", "Logits at every position of a token sequence");
-  cmd->add_option("MODEL_DIR", a->dir, "Hugging Face model directory")->required();
   cmd->add_option("--ids", a->ids, "Token ids 1,2,3,...")->required();
   cmd->add_flag("--json", a->json, "Print JSON (the only output format; accepted for clarity)");
   cmd->add_flag("--routing", a->routing, "Add each layer's top-k experts and weights (MoE models)");
   a->flags.add_to(cmd);
   cmd->callback([a] {
-    auto lm = model::LanguageModel::load(a->dir, a->flags.options);
+    auto lm = jobs::open_model(a->flags.required_model("logits"), a->flags.options);
     std::vector<int32_t> ids;
     for (int64_t v : parse_int_list(a->ids, "--ids")) {
       if (v < INT32_MIN || v > INT32_MAX) fail_input("--ids", "id {} out of range", v);
       ids.push_back(static_cast<int32_t>(v));
     }
     if (a->routing && !lm->config().is_moe()) {
-      fail_input("--routing", "{} is a dense {} model without routers", a->dir,
+      fail_input("--routing", "{} is a dense {} model without routers", a->flags.model,
                  lm->config().architecture);
     }
     RoutingCollector collector(ids.size());
     auto logits = lm->logits(ids, a->routing ? &collector : nullptr);
-    nlohmann::json out = {{"model", a->dir}, {"tokens", ids}, {"logits", logits}};
+    nlohmann::json out = {{"model", a->flags.model}, {"tokens", ids}, {"logits", logits}};
     if (a->routing) out["routing"] = collector.json();
     std::cout << out.dump() << "\n";
   });

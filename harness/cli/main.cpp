@@ -7,20 +7,56 @@
 
 #include "harness/cli/commands.h"
 #include "harness/util/error.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/text.h"
 #include "harness/util/thread_count.h"
 
 namespace moebench::cli {
 
-void ModelFlags::add_to(CLI::App* command) {
-  command->add_option("--device", options.device, "cpu, cuda or cuda:N")->capture_default_str();
-  command->add_option("--dtype", options.dtype, "float32, bfloat16, float16 or auto (config's)")
-      ->capture_default_str();
-  command->add_option("--threads", options.threads, "CPU threads (0: libtorch default)")
-      ->check(CLI::Range(0, max_thread_count()));
+void ModelFlags::add_to(CLI::App* command, bool with_model) {
+  if (with_model) {
+    command->add_option("MODEL", model, "Model directory (Hugging Face layout) or mergekit-moe recipe (.yml)");
+    command->add_option("--model", model, "The same as MODEL");
+  }
+  device = command->add_option("--device", options.load.device, "cpu, cuda or cuda:N")->capture_default_str();
+  dtype = command->add_option("--dtype", options.load.dtype, "float32, bfloat16, float16 or auto (config's)")
+              ->capture_default_str();
+  threads = command->add_option("--threads", options.load.threads, "CPU threads (0: libtorch default)")
+                ->check(CLI::Range(0, max_thread_count()));
   command->add_option("--gates", options.gates_file,
                       "Replace the routers with a `moebench gates` file (MoE models and recipes)");
+  models_dir = command->add_option(
+      "--models-dir", options.models_dir,
+      "Where a recipe's relative model paths are looked for (repeatable; default: the recipe's folder, "
+      "then the working directory)");
 }
+
+const std::string& ModelFlags::required_model(const std::string& command) const {
+  if (model.empty()) fail_input(command, "give the model as MODEL or --model (a directory or a recipe .yml)");
+  return model;
+}
+
+namespace {
+std::string& recorded_invocation() {
+  static std::string text;
+  return text;
+}
+}  // namespace
+
+void record_invocation(int argc, char** argv) {
+  std::string& text = recorded_invocation();
+  text = "moebench";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    const bool plain = !word.empty() && word.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:@+%") == std::string::npos;
+    std::string quoted = "'";
+    for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    text += " " + (plain ? word : quoted + "'");
+  }
+}
+
+const std::string& invocation() { return recorded_invocation(); }
 
 std::string usage_error(const CLI::App& app, int argc, char** argv, const CLI::ParseError& e) {
   const auto parsed = app.get_subcommands();
@@ -61,7 +97,7 @@ int main(int argc, char** argv) {
   moebench::cli::register_merge(app);
   moebench::cli::register_gates(app);
   moebench::cli::register_db(app);
-  moebench::cli::install_recipe_loader();
+  moebench::cli::record_invocation(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,6 +105,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "moebench: error: %s\n",
                  moebench::one_line(moebench::cli::usage_error(app, argc, argv, e)).c_str());
     return 2;
+  } catch (const moebench::Interrupted& e) {
+    std::fprintf(stderr, "moebench: %s\n", moebench::one_line(e.what()).c_str());
+    return 128 + e.signal();
   } catch (const moebench::InputError& e) {
     std::fprintf(stderr, "moebench: error: %s\n", moebench::one_line(e.what()).c_str());
     return 2;

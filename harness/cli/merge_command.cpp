@@ -1,10 +1,7 @@
 // moebench merge RECIPE --out DIR: a mergekit-moe recipe written as a Mixtral
-// directory (streaming, atomic); and the hook that lets every model-loading
-// command take a recipe in place of MODEL_DIR.
+// directory (streaming, atomic).
 #include <fmt/format.h>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 
 #include "harness/cli/commands.h"
@@ -14,35 +11,11 @@
 #include "harness/merge/moe_assembly.h"
 #include "harness/merge/staged_directory.h"
 #include "harness/util/error.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/text.h"
 #include "harness/util/thread_count.h"
 
 namespace moebench::cli {
-namespace {
-
-// Ctrl-C / SIGTERM during a merge: stop at the next tensor and let the writer
-// remove its staging directory, rather than die and leave it behind.
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) { g_interrupted = true; }
-
-struct InterruptGuard {
-  InterruptGuard() {
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-  }
-};
-
-}  // namespace
-
-void install_recipe_loader() {
-  model::set_recipe_loader([](const std::filesystem::path& path, const model::LoadOptions& options) {
-    return merge::load_merged_model(merge::MergeRecipe::load(path), options);
-  });
-}
 
 void add_recipe_flags(CLI::App* cmd, merge::MergeOptions& options) {
   cmd->add_option("--device", options.device,
@@ -85,9 +58,11 @@ void register_merge(CLI::App& app) {
     a->options.max_shard_bytes = merge::parse_byte_size(a->max_shard, "--max-shard-size");
     a->options.gates_file = a->gates;
     merge::MergeRecipe recipe = merge::MergeRecipe::load(a->recipe);
-    InterruptGuard guard;
+    // Ctrl-C / SIGTERM: stop at the next tensor and let the writer remove its
+    // staging directory, rather than die and leave it behind.
+    InterruptScope interrupt;
     a->options.on_tensor_written = [out = a->out](int64_t, int64_t) {
-      if (g_interrupted) fail_input(out, "merge interrupted; nothing was written");
+      if (InterruptScope::requested()) fail_input(out, "merge interrupted; nothing was written");
     };
     merge::MergeSummary s = merge::merge_recipe_to_directory(recipe, a->out, a->options);
     for (const std::string& source : s.sources) std::cout << source << "\n";

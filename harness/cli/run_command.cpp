@@ -4,7 +4,8 @@
 #include <iostream>
 
 #include "harness/cli/commands.h"
-#include "harness/store/plan_runner.h"
+#include "harness/jobs/plan_runner.h"
+#include "harness/util/error.h"
 #include "harness/util/output_path.h"
 
 namespace moebench::cli {
@@ -13,6 +14,8 @@ void register_run(CLI::App& app) {
   struct Args {
     std::string plan, db = "results.sqlite", shard, run_key;
     bool allow_unsandboxed = false;
+    int sandbox_workers = 0;
+    ModelFlags flags;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -24,17 +27,30 @@ void register_run(CLI::App& app) {
                   "Run key; the same key resumes (default: plan@hash@UTC date)");
   cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
                 "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
+  cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
+      ->check(CLI::Range(0, 1024));
+  a->flags.add_to(cmd, /*with_model=*/false);  // given flags override the plan's settings
   cmd->callback([a] {
-    store::PlanRunOptions options;
-    if (!a->shard.empty()) {
-      std::tie(options.shard_index, options.shard_count) = store::parse_shard(a->shard);
-    }
+    jobs::PlanRunOptions options;
+    if (!a->shard.empty()) std::tie(options.shard_index, options.shard_count) = jobs::parse_shard(a->shard);
     check_output_file(a->db, "--db");  // an existing database is resumed, not replaced
-    store::RunPlan plan = store::load_run_plan(a->plan);
-    options.db = a->db;
+    jobs::RunPlan plan = jobs::load_run_plan(a->plan);
+    const jobs::OpenModelOptions& given = a->flags.options;
+    if (!given.gates_file.empty()) fail_input("--gates", "a plan names gates per model ('gates:' in models[])");
+    const ModelFlags& f = a->flags;
+    if (f.device->count() || f.dtype->count() || f.threads->count()) {
+      if (f.device->count()) plan.open.load.device = given.load.device;
+      if (f.dtype->count()) plan.open.load.dtype = given.load.dtype;
+      if (f.threads->count()) plan.open.load.threads = given.load.threads;
+      plan.open.load.origin.clear();  // messages now name the flags
+      model::check_load_options(plan.open.load);
+    }
+    if (f.models_dir->count()) plan.open.models_dir = given.models_dir;
     options.run_key = a->run_key;
     options.allow_unsandboxed_code = a->allow_unsandboxed;
-    store::PlanRunSummary s = store::run_plan(plan, options);
+    options.sandbox_workers = a->sandbox_workers;
+    options.resume_command = invocation();
+    jobs::PlanRunSummary s = jobs::run_plan(plan, options, a->db);
     std::cout << fmt::format("run {} ({}): {} units, {} samples written, {} already stored -> {}\n",
                              s.run_id, s.run_key, s.units, s.samples_written, s.samples_skipped,
                              a->db);

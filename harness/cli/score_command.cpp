@@ -12,7 +12,7 @@ namespace moebench::cli {
 
 void register_score(CLI::App& app) {
   struct Args {
-    std::string dir, context, continuation, ids;
+    std::string context, continuation, ids;
     int64_t from = -1;
     bool json = false;
     ModelFlags flags;
@@ -20,7 +20,6 @@ void register_score(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "score", "Per-token log-probabilities of a continuation, their sum and the greedy flag");
-  cmd->add_option("MODEL_DIR", a->dir, "Hugging Face model directory")->required();
   auto* ctx = cmd->add_option("--context", a->context, "Context text");
   auto* cont = cmd->add_option("--continuation", a->continuation, "Continuation text");
   auto* ids = cmd->add_option("--ids", a->ids, "Token ids 1,2,3,... (instead of text)");
@@ -36,7 +35,7 @@ void register_score(CLI::App& app) {
     if (ids->count() == 0 && a->context.empty() && a->continuation.empty()) {
       fail_input("score", "give --context and --continuation, or --ids and --from");
     }
-    auto lm = model::LanguageModel::load(a->dir, a->flags.options);
+    auto lm = jobs::open_model(a->flags.required_model("score"), a->flags.options);
     model::LoglikelihoodRequest request;
     if (ids->count()) {
       std::vector<int64_t> all = parse_int_list(a->ids, "--ids");

@@ -106,6 +106,10 @@ void Engine::run_loglikelihood(const std::vector<Request>& requests,
   for (size_t i : unique) {
     encoded.push_back(model::encode_pair(model_->tokenizer(), requests[i].context,
                                          requests[i].continuation, options_.add_bos_token));
+    // The model sees context + continuation less its last token; longer is cut from the left.
+    const auto& e = encoded.back();
+    if (static_cast<int64_t>(e.context.size() + e.continuation.size()) - 1 > model_->max_length())
+      ++truncated_;
   }
   // Longest context first, requests of one context side by side (so a chunk
   // holds whole multiple-choice groups, whose context the model scores once);
@@ -194,6 +198,7 @@ void Engine::run_generation(const std::vector<Request>& requests,
         const int budget = static_cast<int>(std::min<int64_t>(
             r.max_gen_toks, std::max<int64_t>(1, model_->max_length() / 2)));
         chunk.push_back({prompts[order[j]], budget, r.until});
+        if (static_cast<int64_t>(prompts[order[j]].size()) > model_->max_length() - budget) ++truncated_;
         caller.push_back(order[j]);
       }
       RemappedSink sink(routing, caller);

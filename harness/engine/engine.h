@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/engine/request.h"
@@ -43,6 +44,9 @@ class Engine {
 
   const model::LanguageModel& model() const { return *model_; }
   int batch_size() const { return batch_size_; }
+  // Requests answered since the last call whose tokens did not fit the
+  // model's context and were cut from the left (as lm-eval does); resets.
+  int64_t take_truncated() { return std::exchange(truncated_, 0); }
 
  private:
   void run_loglikelihood(const std::vector<Request>& requests, const std::vector<size_t>& indices,
@@ -59,6 +63,7 @@ class Engine {
   EngineOptions options_;
   int batch_size_;
   bool auto_batch_;
+  int64_t truncated_ = 0;
 };
 
 }  // namespace moebench::engine

@@ -2,17 +2,23 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "harness/util/error.h"
 
 namespace moebench::eval {
 
+size_t EvalConfig::limited_docs(size_t total) const {
+  if (limit <= 0) return total;  // lm-eval: --limit 0 is no limit
+  const double n = limit < 1.0 ? std::ceil(static_cast<double>(total) * limit) : std::floor(limit);
+  return n >= static_cast<double>(total) ? total : static_cast<size_t>(n);
+}
+
 PreparedTask prepare_task(const Task& task, const EvalConfig& config, std::vector<size_t> docs) {
   PreparedTask p;
   p.task = &task;
   if (docs.empty()) {
-    size_t n = task.docs().size();
-    if (config.limit >= 0) n = std::min(n, static_cast<size_t>(config.limit));
+    const size_t n = config.limited_docs(task.docs().size());
     for (size_t i = 0; i < n; ++i) docs.push_back(i);
   }
   p.docs = std::move(docs);
@@ -76,9 +82,8 @@ std::string cut_at_stop(const std::string& text, const std::vector<std::string>&
 
 }  // namespace
 
-TaskRun score_generations(const Task& task,
-                          const std::map<size_t, std::vector<std::string>>& generations,
-                          const EvalConfig& config, const Sandbox* sandbox) {
+std::vector<size_t> generation_docs(const Task& task,
+                                    const std::map<size_t, std::vector<std::string>>& generations) {
   if (task.spec().output_type != OutputType::GenerateUntil) {
     fail_input(task.name(), "--generations scores generate_until tasks; this one is {}",
                to_string(task.spec().output_type));
@@ -92,20 +97,33 @@ TaskRun score_generations(const Task& task,
     docs.push_back(doc);
   }
   if (docs.empty()) fail_input(task.name(), "no stored generation belongs to this task");
-  PreparedTask prepared = prepare_task(task, config, docs);
-  std::vector<std::vector<Response>> responses(docs.size());
-  for (size_t k = 0; k < docs.size(); ++k) {
-    const auto& texts = generations.at(docs[k]);
+  return docs;
+}
+
+std::vector<std::vector<Response>> generation_responses(
+    const PreparedTask& prepared, const std::map<size_t, std::vector<std::string>>& generations) {
+  const Task& task = *prepared.task;
+  std::vector<std::vector<Response>> responses(prepared.docs.size());
+  for (size_t k = 0; k < prepared.docs.size(); ++k) {
+    const auto& texts = generations.at(prepared.docs[k]);
     const size_t expected = prepared.requests[k].size();
     if (texts.size() != expected) {
       fail_input(task.name(), "document {}: {} stored generations, the task expects {} (repeats)",
-                 docs[k], texts.size(), expected);
+                 prepared.docs[k], texts.size(), expected);
     }
     for (size_t j = 0; j < texts.size(); ++j) {
       const std::string text = cut_at_stop(texts[j], prepared.requests[k][j].until);
       responses[k].push_back(Response{0, false, text, 0});
     }
   }
+  return responses;
+}
+
+TaskRun score_generations(const Task& task,
+                          const std::map<size_t, std::vector<std::string>>& generations,
+                          const EvalConfig& config, const Sandbox* sandbox) {
+  PreparedTask prepared = prepare_task(task, config, generation_docs(task, generations));
+  auto responses = generation_responses(prepared, generations);
   return score_task(std::move(prepared), std::move(responses), sandbox);
 }
 

@@ -15,8 +15,12 @@
 namespace moebench::eval {
 
 struct EvalConfig {
-  int64_t limit = -1;                 // the first N documents of each task (lm-eval --limit)
+  // lm-eval's --limit: the first N documents of each task, or below 1.0 that
+  // fraction of them (rounded up); 0 or negative: every document.
+  double limit = -1;
   ChatFormat chat = ChatFormat::None; // --chat-template
+  // How many of a task's `total` documents are evaluated.
+  size_t limited_docs(size_t total) const;
 };
 
 // A task's documents turned into requests.
@@ -57,6 +61,13 @@ TaskRun evaluate_task(const Task& task, engine::Engine& engine, const EvalConfig
 // skipped. Each is cut before its first stop sequence (generation_kwargs
 // `until`), as a live generation would have been. Throws InputError for an id outside the task or a task that does
 // not generate.
+// The two halves of score_generations, for callers that prepare and store in
+// batches: the documents that have generations (validated as below), and the
+// responses of a prepared batch of them.
+std::vector<size_t> generation_docs(const Task& task,
+                                    const std::map<size_t, std::vector<std::string>>& generations);
+std::vector<std::vector<Response>> generation_responses(
+    const PreparedTask& prepared, const std::map<size_t, std::vector<std::string>>& generations);
 TaskRun score_generations(const Task& task, const std::map<size_t, std::vector<std::string>>& generations,
                           const EvalConfig& config, const Sandbox* sandbox);
 

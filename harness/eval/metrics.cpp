@@ -131,15 +131,4 @@ double mean_stderr(const std::vector<double>& values) {
   return std::sqrt(ss / (n - 1)) / std::sqrt(static_cast<double>(n));
 }
 
-double pooled_stderr(const std::vector<double>& stderrs, const std::vector<int64_t>& sizes) {
-  double numerator = 0, total = 0;
-  for (size_t i = 0; i < stderrs.size(); ++i) {
-    const double size = static_cast<double>(sizes[i]);
-    numerator += (size - 1) * stderrs[i] * stderrs[i] * size;
-    total += size;
-  }
-  const double pooled_var = numerator / (total - static_cast<double>(sizes.size()));
-  return std::sqrt(pooled_var / total);
-}
-
 }  // namespace moebench::eval

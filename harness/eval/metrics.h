@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/util/group_mean.h"
 #include "harness/eval/task_spec.h"
 
 namespace re2 {
@@ -65,7 +66,6 @@ class ExactMatch {
 // over sqrt(n); NaN ("N/A" in lm-eval) when n < 2.
 double mean(const std::vector<double>& values);
 double mean_stderr(const std::vector<double>& values);
-// lm-eval's pooled_sample_stderr for a group from its tasks' stderrs and sizes.
-double pooled_stderr(const std::vector<double>& stderrs, const std::vector<int64_t>& sizes);
+// (pooled_stderr, lm-eval's pooled_sample_stderr: harness/util/group_mean.h)
 
 }  // namespace moebench::eval

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "harness/util/sha256.h"
 #include "harness/util/text.h"
 
 using nlohmann::json;
@@ -9,29 +10,7 @@ using nlohmann::json;
 namespace moebench::eval {
 namespace {
 
-json number_or_na(double v) { return std::isnan(v) ? json("N/A") : json(v); }
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
-// "exact_match,strict-match" -> "exact_match_stderr,strict-match".
-std::string stderr_key(const std::string& key) {
-  const size_t comma = key.find(',');
-  return key.substr(0, comma) + "_stderr" + (comma == std::string::npos ? "" : key.substr(comma));
-}
-
-json metrics_entry(const std::string& alias, const std::map<std::string, MetricResult>& metrics) {
-  json entry{{"alias", alias}};
-  for (const auto& [key, r] : metrics) {
-    entry[key] = number_or_null(r.value);
-    entry[stderr_key(key)] = number_or_na(r.stderr_value);
-  }
-  return entry;
-}
-
-json higher_is_better(const std::map<std::string, MetricResult>& metrics) {
-  json out = json::object();
-  for (const auto& [key, r] : metrics) out[key.substr(0, key.find(','))] = r.higher_is_better;
-  return out;
-}
 
 }  // namespace
 
@@ -99,58 +78,28 @@ json task_config_json(const TaskSpec& spec) {
   return config;
 }
 
-json results_json(const std::vector<TaskResult>& tasks, const std::vector<GroupResult>& groups,
-                  const json& extra) {
-  json out{{"results", json::object()},          {"groups", json::object()},
-           {"group_subtasks", json::object()},   {"configs", json::object()},
-           {"versions", json::object()},         {"n-shot", json::object()},
-           {"higher_is_better", json::object()}, {"n-samples", json::object()}};
-  std::map<std::string, bool> in_group;
-  auto add_task = [&](const TaskResult& t, const std::string& alias) {
-    const TaskSpec& spec = t.task->spec();
-    out["results"][spec.task] = metrics_entry(alias, t.metrics);
-    out["configs"][spec.task] = task_config_json(spec);
-    out["versions"][spec.task] = spec.version();
-    out["n-shot"][spec.task] = spec.num_fewshot;
-    out["higher_is_better"][spec.task] = higher_is_better(t.metrics);
-    out["n-samples"][spec.task] = {{"original", t.n_original}, {"effective", t.n_effective}};
-  };
-  for (const GroupResult& g : groups) {
-    const SuiteSpec& suite = *g.suite;
-    const std::string alias = suite.group_alias.empty() ? suite.group : suite.group_alias;
-    out["results"][suite.group] = metrics_entry(alias, g.metrics);
-    out["groups"][suite.group] = metrics_entry(alias, g.metrics);
-    out["versions"][suite.group] = suite.version();
-    out["higher_is_better"][suite.group] = higher_is_better(g.metrics);
-    json subtasks = json::array();
-    for (const TaskSpec& spec : suite.tasks) {
-      subtasks.push_back(spec.task);
-      for (const TaskResult& t : tasks) {
-        if (t.task->name() == spec.task) {
-          add_task(t, " - " + spec.task);
-          in_group[spec.task] = true;
-        }
-      }
-    }
-    out["group_subtasks"][suite.group] = subtasks;
+SampleHashes sample_hashes(const Task& task, size_t doc_id, const std::vector<Request>& requests) {
+  SampleHashes h;
+  h.doc_hash = sha256_hex(task.docs().at(doc_id).dump(2, ' ', false, json::error_handler_t::replace));
+  if (!requests.empty()) {
+    const bool rolling = task.spec().output_type == OutputType::LoglikelihoodRolling;
+    h.prompt_hash = sha256_hex(rolling ? requests[0].continuation : requests[0].context);
   }
-  for (const TaskResult& t : tasks) {
-    if (in_group.count(t.task->name())) continue;
-    add_task(t, t.task->name());
-    out["group_subtasks"][t.task->name()] = json::array();
-  }
-  if (out["groups"].empty()) out.erase("groups");
-  for (const auto& [key, value] : extra.items()) out[key] = value;
-  return out;
+  h.target_hash = sha256_hex(task.target_string(doc_id));
+  return h;
 }
 
-json sample_record(const Task& task, size_t doc_id, const std::vector<Request>& requests,
-                   const std::vector<Response>& responses, const SampleScore& score,
-                   const std::string& filter) {
+nlohmann::ordered_json sample_record(const Task& task, size_t doc_id, const std::vector<Request>& requests,
+                                     const std::vector<Response>& responses, const SampleScore& score,
+                                     const std::string& filter, const SampleHashes& hashes) {
+  using ojson = nlohmann::ordered_json;
   const OutputType type = task.spec().output_type;
-  json arguments = json::object(), resps = json::array();
+  // Python's str() of what lm-eval keeps: floats by repr, booleans True/False.
+  const auto str = [](double v) { return json(v).dump(); };
+  const auto py_bool = [](bool b) { return std::string(b ? "True" : "False"); };
+  ojson arguments = ojson::object(), resps = ojson::array();
   for (size_t r = 0; r < requests.size(); ++r) {
-    json args;
+    ojson args;
     if (type == OutputType::LoglikelihoodRolling) {
       args = {{"arg_0", sanitize_utf8(requests[r].continuation)}};
     } else if (type == OutputType::MultipleChoice) {
@@ -167,16 +116,16 @@ json sample_record(const Task& task, size_t doc_id, const std::vector<Request>& 
     }
     arguments["gen_args_" + std::to_string(r)] = args;
   }
-  json filtered = json::array();
+  ojson filtered = ojson::array();
   for (const Response& resp : responses) {
     if (type == OutputType::GenerateUntil) {
-      resps.push_back(json::array({sanitize_utf8(resp.text)}));
+      resps.push_back(ojson::array({sanitize_utf8(resp.text)}));
     } else if (type == OutputType::MultipleChoice) {
-      resps.push_back(json::array({json::array({resp.logprob, resp.is_greedy})}));
-      filtered.push_back(json::array({resp.logprob, resp.is_greedy}));
+      resps.push_back(ojson::array({ojson::array({str(resp.logprob), py_bool(resp.is_greedy)})}));
+      filtered.push_back(ojson::array({str(resp.logprob), py_bool(resp.is_greedy)}));
     } else {
-      resps.push_back(json::array({resp.logprob}));
-      filtered.push_back(resp.logprob);
+      resps.push_back(ojson::array({str(resp.logprob)}));
+      filtered.push_back(str(resp.logprob));
     }
   }
   if (type == OutputType::GenerateUntil) {
@@ -185,14 +134,17 @@ json sample_record(const Task& task, size_t doc_id, const std::vector<Request>& 
       for (const auto& text : it->second) filtered.push_back(sanitize_utf8(text));
     }
   }
-  json record{{"doc_id", doc_id},
-              {"doc", task.docs().at(doc_id)},
-              {"target", sanitize_utf8(score.target)},
-              {"arguments", arguments},
-              {"resps", resps},
-              {"filtered_resps", filtered},
-              {"filter", filter},
-              {"metrics", json::array()}};
+  ojson record{{"doc_id", doc_id},
+               {"doc", ojson::parse(task.docs().at(doc_id).dump(-1, ' ', false, json::error_handler_t::replace))},
+               {"target", sanitize_utf8(task.target_string(doc_id))},
+               {"arguments", arguments},
+               {"resps", resps},
+               {"filtered_resps", filtered},
+               {"filter", filter},
+               {"metrics", ojson::array()},
+               {"doc_hash", hashes.doc_hash},
+               {"prompt_hash", hashes.prompt_hash},
+               {"target_hash", hashes.target_hash}};
   const std::string suffix = "," + filter;
   for (const auto& [key, value] : score.metrics) {
     if (key.size() <= suffix.size() ||

@@ -127,32 +127,17 @@ std::map<std::string, MetricResult> aggregate_group(
   for (const AggregateMetric& agg : suite.aggregate_metric_list) {
     for (const std::string& filter : agg.filter_list) {
       const std::string key = agg.metric + "," + filter;
-      std::vector<double> values, stderrs;
-      std::vector<int64_t> sizes;
+      std::vector<MemberScore> members;
       bool higher = true;
       for (const auto& [task, metrics] : task_results) {
         auto it = metrics.find(key);
         if (it == metrics.end()) continue;
-        values.push_back(it->second.value);
-        stderrs.push_back(it->second.stderr_value);
-        sizes.push_back(it->second.n);
+        members.push_back({it->second.value, it->second.stderr_value, it->second.n});
         higher = it->second.higher_is_better;
       }
-      if (values.empty()) continue;
-      MetricResult r;
-      double num = 0, den = 0;
-      for (size_t i = 0; i < values.size(); ++i) {
-        const double w = agg.weight_by_size ? static_cast<double>(sizes[i]) : 1.0;
-        num += values[i] * w;
-        den += w;
-      }
-      r.value = num / den;
-      bool any_nan = false;
-      for (double s : stderrs) any_nan = any_nan || std::isnan(s);
-      r.stderr_value =
-          any_nan ? std::numeric_limits<double>::quiet_NaN() : pooled_stderr(stderrs, sizes);
-      for (int64_t s : sizes) r.n += s;
-      r.higher_is_better = higher;
+      if (members.empty()) continue;
+      const GroupMean g = group_mean(members, agg.weight_by_size);
+      const MetricResult r{g.value, g.stderr_value, g.n, higher};
       out[key] = r;
     }
   }

@@ -230,6 +230,14 @@ std::vector<std::string> Task::references(size_t i) const {
   return {compiled_->target.render(docs_[i], w)};
 }
 
+std::string Task::target_string(size_t i) const {
+  if (spec_.doc_to_target_index) return std::to_string(*spec_.doc_to_target_index);
+  if (spec_.doc_to_target.empty()) return "";
+  const std::string w = where(i) + ": doc_to_target";
+  const nlohmann::json* v = compiled_->target.value(docs_.at(i), w);
+  return v ? python_str(*v) : compiled_->target.render(docs_[i], w);
+}
+
 std::string Task::fewshot_context(size_t i) const {
   const Compiled& c = *compiled_;
   const std::vector<Doc>& pool = fewshot_docs_.empty() ? docs_ : fewshot_docs_;

@@ -57,6 +57,9 @@ class Task {
   Task(TaskSpec spec, std::vector<Doc> docs, std::vector<Doc> fewshot_docs);
   // Reads spec.dataset_path (and fewshot_path when set) as JSONL.
   static Task load(TaskSpec spec);
+  // The same documents under another spec (overrides such as --num_fewshot);
+  // few-shot examples are drawn again.
+  Task with_spec(TaskSpec spec) const { return Task(std::move(spec), docs_, fewshot_docs_); }
 
   const TaskSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.task; }
@@ -93,6 +96,9 @@ class Task {
   size_t gold(size_t i) const;
   // The reference texts of document i (generate_until; a list target gives several).
   std::vector<std::string> references(size_t i) const;
+  // lm-eval's str(doc_to_target(doc)) of document i: what its samples files
+  // hash as target_hash ("1" for a gold index, "['a', 'b']" for a list).
+  std::string target_string(size_t i) const;
 
  private:
   struct Compiled;  // templates, filters, exact-match regexes: RE2 stays out of this header

@@ -97,9 +97,19 @@ GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out
 
 void check_gates_shape(const GateSet& gates, int64_t layers, int64_t experts, int64_t hidden,
                        const std::string& file) {
-  if (gates.layers != layers || gates.experts != experts || gates.hidden != hidden)
-    fail_input(file, "gates for {} layers x {} experts x {} hidden, but the model has {} x {} x {}",
-               gates.layers, gates.experts, gates.hidden, layers, experts, hidden);
+  if (gates.layers == layers && gates.experts == experts && gates.hidden == hidden) return;
+  // The first difference in the file's own terms, then the whole shape.
+  std::string first;
+  if (gates.layers < layers)
+    first = fmt::format("no gates for layer {} (expected tensor 'model.layers.{}.block_sparse_moe.gate.weight')",
+                        gates.layers, gates.layers);
+  else if (gates.layers > layers)
+    first = fmt::format("has gates for layer {} but the model has {} layers", layers, layers);
+  else
+    first = fmt::format("layer 0: 'model.layers.0.block_sparse_moe.gate.weight' has shape [{}, {}], but the "
+                        "model's router is [{}, {}]", gates.experts, gates.hidden, experts, hidden);
+  fail_input(file, "{}; gates for {} layers x {} experts x {} hidden, but the model has {} x {} x {}", first,
+             gates.layers, gates.experts, gates.hidden, layers, experts, hidden);
 }
 
 }  // namespace moebench::merge

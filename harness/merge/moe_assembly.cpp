@@ -48,7 +48,6 @@ std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recip
                                                         const MergeOptions& options) {
   MergeOptions opts = options;
   opts.device = load.device;
-  if (opts.gates_file.empty()) opts.gates_file = load.gates_file;
   MergeInputs in = open_merge_inputs(recipe, opts, InputScope::Full);
   const model::TensorPlacement placement = model::parse_placement(load, in.config);
   if (load.threads > 0) at::set_num_threads(load.threads);

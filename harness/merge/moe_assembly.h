@@ -35,7 +35,7 @@ std::shared_ptr<const model::ModelWeights> assemble_moe_weights(const MergeInput
 
 // Parses nothing: opens the recipe's models (open_merge_inputs, InputScope::Full),
 // takes the gates (recipe_gates: computed on options.device, or read from
-// options.gates_file / load.gates_file), and assembles the model on
+// options.gates_file), and assembles the model on
 // load.device / load.dtype ("auto" = the recipe's dtype).
 std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe,
                                                         const model::LoadOptions& load,

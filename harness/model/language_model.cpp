@@ -7,71 +7,13 @@
 
 #include <cctype>
 #include <optional>
-#include <regex>
 
-#include "harness/io/safetensors_file.h"
 #include "harness/io/tensor_store.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
 #include "harness/util/thread_count.h"
 
 namespace moebench::model {
-namespace {
-
-RecipeLoader& recipe_loader() {
-  static RecipeLoader loader;
-  return loader;
-}
-
-bool is_recipe_path(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".yml" || ext == ".yaml";
-}
-
-// Replaces every layer's router by the gates in `file` (LoadOptions::gates_file).
-// The weights are shared: only the router tensors of the copy differ.
-std::shared_ptr<const ModelWeights> with_gates(const std::shared_ptr<const ModelWeights>& weights,
-                                               const std::string& file, const TensorPlacement& placement) {
-  const io::ModelConfig& c = weights->config;
-  if (!c.is_moe()) fail_input(file, "--gates: the model is a dense {} without routers", c.architecture);
-  auto gates = io::SafetensorsFile::open(file);
-  const std::regex router(R"(model\.layers\.(\d+)\.(block_sparse_moe|mlp)\.gate\.weight)");
-  for (const std::string& name : gates->names()) {
-    std::smatch m;
-    if (std::regex_match(name, m, router) && (m[1].length() > 9 || std::stoll(m[1]) >= c.num_layers))
-      fail_input(file, "has gates for layer {} ('{}') but the model has {} layers", m[1].str(), name,
-                 c.num_layers);
-  }
-  auto out = std::make_shared<ModelWeights>(*weights);
-  const std::vector<int64_t> shape = {c.num_experts, c.hidden_size};
-  for (int64_t l = 0; l < c.num_layers; ++l) {
-    const std::string v4 = fmt::format("model.layers.{}.block_sparse_moe.gate.weight", l);
-    const std::string v5 = fmt::format("model.layers.{}.mlp.gate.weight", l);
-    const std::string name = gates->contains(v4) ? v4 : v5;
-    if (!gates->contains(name)) fail_input(file, "no gates for layer {} (expected tensor '{}')", l, v4);
-    io::TensorView view = gates->get(name);
-    if (view.shape != shape)
-      fail_input(file, "layer {}: '{}' has shape [{}], but the model's router is [{}, {}]", l, name,
-                 fmt::join(view.shape, ", "), c.num_experts, c.hidden_size);
-    at::ScalarType type = view.dtype == io::DType::F32    ? at::kFloat
-                          : view.dtype == io::DType::BF16 ? at::kBFloat16
-                          : view.dtype == io::DType::F16  ? at::kHalf
-                                                          : at::kByte;
-    if (type == at::kByte)
-      fail_input(file, "layer {}: '{}' has dtype {}, expected F32, BF16 or F16", l, name,
-                 io::dtype_name(view.dtype));
-    // Copied: the file is closed when this returns, and its bytes need not be aligned.
-    at::Tensor bytes = at::from_blob(const_cast<std::byte*>(view.data),
-                                     {static_cast<int64_t>(view.nbytes)}, at::kByte).clone();
-    out->layers[l].router = bytes.view(type).view(shape).to(placement.device, placement.dtype);
-  }
-  return out;
-}
-
-}  // namespace
-
-void set_recipe_loader(RecipeLoader loader) { recipe_loader() = std::move(loader); }
 
 namespace {
 
@@ -163,12 +105,6 @@ void TransformerRuntime::check_ids(const std::vector<int32_t>& ids, const std::s
 
 std::shared_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& model_dir,
                                                    const LoadOptions& options) {
-  if (is_recipe_path(model_dir)) {
-    if (!recipe_loader())
-      fail_input(model_dir.string(), "is a merge recipe, but this program cannot build merged models "
-                 "(no recipe loader installed; see model::set_recipe_loader)");
-    return recipe_loader()(model_dir, options);
-  }
   io::ModelConfig config = io::ModelConfig::load(model_dir);
   TensorPlacement placement = parse_placement(options, config);
   // 0 keeps libtorch's choice: on the 2-core machine measured (see
@@ -177,9 +113,26 @@ std::shared_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& 
   auto tokenizer = io::Tokenizer::load(model_dir);
   auto store = io::TensorStore::open(model_dir);
   auto weights = load_model_weights(config, store, placement);
-  if (!options.gates_file.empty()) weights = with_gates(weights, options.gates_file, placement);
   return std::make_shared<LanguageModel>(
       std::make_unique<TransformerRuntime>(std::move(weights), std::move(tokenizer)));
+}
+
+std::shared_ptr<LanguageModel> LanguageModel::with_routers(const std::vector<float>& routers) const {
+  const io::ModelConfig& c = config();
+  const int64_t per_layer = c.num_experts * c.hidden_size;
+  if (!c.is_moe() || static_cast<int64_t>(routers.size()) != c.num_layers * per_layer)
+    throw std::invalid_argument(fmt::format("with_routers: {} values for {} layers x {} experts x {} hidden",
+                                            routers.size(), c.num_layers, c.num_experts, c.hidden_size));
+  const ModelWeights& weights = runtime_->transformer().weights();
+  auto out = std::make_shared<ModelWeights>(weights);  // tensors shared; only routers replaced
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const at::Tensor& old = weights.layers[l].router;
+    out->layers[l].router = at::from_blob(const_cast<float*>(routers.data()) + l * per_layer,
+                                          {c.num_experts, c.hidden_size}, at::kFloat)
+                                .to(old.device(), old.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
+  }
+  return std::make_shared<LanguageModel>(
+      std::make_unique<TransformerRuntime>(std::move(out), runtime_->tokenizer_ptr()));
 }
 
 LanguageModel::LanguageModel(std::unique_ptr<TransformerRuntime> runtime)

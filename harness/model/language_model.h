@@ -4,7 +4,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,10 +18,6 @@ struct LoadOptions {
   std::string device = "cpu";   // "cpu", "cuda", "cuda:N"
   std::string dtype = "float32";  // "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16)
   int threads = 0;              // CPU intra-op threads; 0 keeps libtorch's default
-  // Router weights replacing every MoE layer's router: a safetensors file with
-  // model.layers.<l>.block_sparse_moe.gate.weight (or the v5 mlp.gate.weight)
-  // [experts, hidden] per layer, as `moebench gates` writes. Empty: the model's own.
-  std::string gates_file;
   // Where these options came from, for messages: empty means the command-line
   // flags (--device, --dtype); a plan sets "plan.yml: settings".
   std::string origin;
@@ -60,8 +55,8 @@ class TransformerRuntime;  // defined in language_model_impl.h
 class LanguageModel {
  public:
   // Loads a Llama / Mistral / Mixtral directory (config.json, safetensors,
-  // tokenizer.model), or a merge recipe (.yml / .yaml) through the installed
-  // RecipeLoader. Throws InputError for bad files or options.
+  // tokenizer.model). Throws InputError for bad files or options. (A merge
+  // recipe in place of a directory: jobs::open_model.)
   static std::shared_ptr<LanguageModel> load(const std::filesystem::path& model_dir,
                                              const LoadOptions& options = {});
   explicit LanguageModel(std::unique_ptr<TransformerRuntime> runtime);
@@ -94,18 +89,17 @@ class LanguageModel {
   std::vector<std::vector<float>> logits(const std::vector<int32_t>& ids,
                                          RoutingSink* routing = nullptr) const;
 
+  // The same model with every MoE layer's router replaced: `routers` holds
+  // [layers][experts][hidden] float32 values (a gate ablation). The other
+  // weights are shared, not copied. std::invalid_argument on a dense model or
+  // a size that does not match.
+  std::shared_ptr<LanguageModel> with_routers(const std::vector<float>& routers) const;
+
   TransformerRuntime& runtime() const { return *runtime_; }
 
  private:
   std::unique_ptr<TransformerRuntime> runtime_;
 };
-
-// Builds the model a merge recipe describes, in memory. The merge layer
-// provides it (merge::load_merged_model) and the CLI installs it at start-up,
-// because the model layer cannot call the layers below it.
-using RecipeLoader =
-    std::function<std::shared_ptr<LanguageModel>(const std::filesystem::path&, const LoadOptions&)>;
-void set_recipe_loader(RecipeLoader loader);
 
 // lm-eval's pair encoding: trailing whitespace of the context moves to the
 // continuation; the continuation's ids are the tail of encode(context + continuation).

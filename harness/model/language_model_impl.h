@@ -18,6 +18,7 @@ class TransformerRuntime {
   const Transformer& transformer() const { return transformer_; }
   const io::ModelConfig& config() const { return transformer_.config(); }
   const io::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::shared_ptr<const io::Tokenizer>& tokenizer_ptr() const { return tokenizer_; }
   at::Device device() const { return transformer_.weights().embed.device(); }
   // Checks ids against the vocabulary (InputError naming `what` and the id).
   void check_ids(const std::vector<int32_t>& ids, const std::string& what) const;

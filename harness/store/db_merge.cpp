@@ -8,6 +8,8 @@
 #include "harness/store/routing_aggregates.h"
 #include "harness/store/run_shards.h"
 #include "harness/store/schema.h"
+#include "harness/store/store_clock.h"
+#include "harness/store/suite_scores.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/output_path.h"
 
@@ -67,7 +69,8 @@ void merge_runs(Merge& m) {
 void merge_models(Merge& m) {
   auto q = m.src.prepare(
       "SELECT model_id, name, content_hash, gate_variant, path, architecture, num_layers,"
-      " num_experts, experts_per_token, recipe_path, recipe, base_model FROM models");
+      " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
+      " num_parameters, special_tokens FROM models");
   while (q.step()) {
     {
       auto find = m.dst.prepare(
@@ -80,10 +83,10 @@ void merge_models(Merge& m) {
     }
     auto ins = m.dst.prepare(
         "INSERT INTO models (name, content_hash, gate_variant, path, architecture, num_layers,"
-        " num_experts, experts_per_token, recipe_path, recipe, base_model)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
+        " num_parameters, special_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.int64(7),
-                 q.int64(8), q.text(9), q.text(10), q.text(11));
+                 q.int64(8), q.text(9), q.text(10), q.text(11), q.int64(12), q.int64(13), q.text(14));
     ins.run();
     const int64_t id = m.dst.last_insert_rowid();
     m.models[q.int64(0)] = id;
@@ -105,8 +108,8 @@ void merge_models(Merge& m) {
 
 void merge_tasks(Merge& m) {
   auto q = m.src.prepare(
-      "SELECT task_id, name, spec_hash, suite, version, output_type, num_docs, expected_expert"
-      " FROM tasks");
+      "SELECT task_id, name, spec_hash, suite, version, output_type, num_docs, expected_expert,"
+      " config FROM tasks");
   while (q.step()) {
     {
       auto find = m.dst.prepare("SELECT task_id FROM tasks WHERE name = ? AND spec_hash = ?");
@@ -118,12 +121,35 @@ void merge_tasks(Merge& m) {
     }
     auto ins = m.dst.prepare(
         "INSERT INTO tasks (name, spec_hash, suite, version, output_type, num_docs,"
-        " expected_expert) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.text(7));
+        " expected_expert, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.text(7),
+                 q.text(8));
     ins.run();
     m.tasks[q.int64(0)] = m.dst.last_insert_rowid();
     ++m.stats.tasks_added;
   }
+}
+
+// Suites by identity; then every (run, model, suite) the source has scores
+// for is recomputed in the target from the (now merged) task scores: shards
+// each hold part of a suite's tasks, so their suite scores are partial.
+void merge_suites(Merge& m, const std::string& now) {
+  std::map<int64_t, int64_t> suites;
+  auto q = m.src.prepare("SELECT suite_id, name, spec_hash, alias, version, tasks, aggregate FROM suites");
+  while (q.step()) {
+    auto ins = m.dst.prepare(
+        "INSERT INTO suites (name, spec_hash, alias, version, tasks, aggregate) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (name, spec_hash) DO UPDATE SET alias = excluded.alias RETURNING suite_id");
+    ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6));
+    if (!ins.step()) m.dst.fail("merging suite " + q.text(1), 0);
+    suites[q.int64(0)] = ins.int64(0);
+    while (ins.step()) {
+    }
+  }
+  auto groups = m.src.prepare("SELECT DISTINCT run_id, model_id, suite_id FROM suite_scores");
+  while (groups.step())
+    recompute_suite_scores(m.dst, m.runs.at(groups.int64(0)), m.models.at(groups.int64(1)),
+                           suites.at(groups.int64(2)), now);
 }
 
 std::vector<int64_t> doc_ids(Database& db, int64_t run, int64_t model, int64_t task) {
@@ -139,22 +165,23 @@ void copy_samples(Merge& m, int64_t run, int64_t model, int64_t task, int64_t to
                   int64_t to_model, int64_t to_task, const std::set<int64_t>& present) {
   auto q = m.src.prepare(
       "SELECT sample_id, doc_id, prompt, target, responses, filtered, program_results, metrics,"
-      " metric_weights, routing_tokens, routing_logged, routing_segments, written_at"
-      " FROM samples WHERE run_id = ? AND model_id = ? AND task_id = ?");
+      " metric_weights, routing_tokens, routing_logged, routing_segments, written_at, doc_hash,"
+      " prompt_hash, target_hash FROM samples WHERE run_id = ? AND model_id = ? AND task_id = ?");
   q.bind_all(run, model, task);
   while (q.step()) {
     if (present.count(q.int64(1))) continue;
     auto ins = m.dst.prepare(
         "INSERT INTO samples (run_id, model_id, task_id, doc_id, prompt, target, responses,"
         " filtered, program_results, metrics, metric_weights, routing_tokens, routing_logged,"
-        " routing_segments, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " routing_segments, written_at, doc_hash, prompt_hash, target_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind_all(to_run, to_model, to_task, q.int64(1), q.text(2), q.text(3), q.text(4),
                  q.text(5), q.text(6), q.text(7), q.text(8), q.int64(9), q.int64(10));
     if (q.is_null(11))
       ins.bind_null(14);
     else
       ins.bind_blob(14, q.blob(11));
-    ins.bind(15, q.text(12));
+    ins.bind(15, q.text(12)).bind(16, q.text(13)).bind(17, q.text(14)).bind(18, q.text(15));
     ins.run();
     const int64_t sample_id = m.dst.last_insert_rowid();
     ++m.stats.samples_added;
@@ -293,6 +320,7 @@ MergeStats merge_databases(ResultsStore& target, const std::vector<fs::path>& so
     merge_models(m);
     merge_tasks(m);
     merge_groups(m, source.string());
+    merge_suites(m, iso_timestamp(system_now()));
     tx.commit();
   }
   return stats;

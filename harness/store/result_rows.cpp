@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <tuple>
 
 namespace moebench::store {
 
@@ -77,7 +75,16 @@ std::string format_runs(const std::vector<RunRow>& runs, RowFormat format) {
 }
 
 std::string format_scores(const std::vector<ScoreRow>& scores, RowFormat format) {
-  if (format == RowFormat::Json) return dump(lm_eval_results(scores));
+  if (format == RowFormat::Json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : scores)
+      out.push_back({{"run_id", s.run_id}, {"run_key", s.run_key}, {"model", s.model},
+                     {"gate_variant", s.gate_variant}, {"suite", s.suite}, {"task", s.task},
+                     {"metric", s.metric}, {"value", json_number(s.value)},
+                     {"stderr", json_number(s.stderr_value)}, {"n", s.n},
+                     {"num_docs", s.num_docs}, {"higher_is_better", s.higher_is_better}});
+    return dump(out);
+  }
   std::vector<std::vector<std::string>> rows = {{"run_id", "run_key", "model", "gate_variant",
                                                  "suite", "task", "metric", "value", "stderr",
                                                  "n", "higher_is_better"}};
@@ -96,35 +103,6 @@ std::string format_scores(const std::vector<ScoreRow>& scores, RowFormat format)
     row.erase(row.begin() + 9);  // higher_is_better
   }
   return table(rows);
-}
-
-nlohmann::json lm_eval_results(const std::vector<ScoreRow>& scores) {
-  std::map<std::tuple<int64_t, std::string, std::string>, nlohmann::json> objects;
-  for (const auto& s : scores) {
-    nlohmann::json& o = objects[{s.run_id, s.model, s.gate_variant}];
-    if (o.is_null())
-      o = {{"results", nlohmann::json::object()}, {"higher_is_better", nlohmann::json::object()},
-           {"n-samples", nlohmann::json::object()},
-           {"config", {{"model", "moebench"}, {"model_args", s.model}}},
-           {"moebench", {{"run_id", s.run_id}, {"run_key", s.run_key}, {"model", s.model},
-                         {"gate_variant", s.gate_variant}}}};
-    // "acc,none" -> "acc_stderr,none", as lm-eval names the standard error.
-    const size_t comma = s.metric.find(',');
-    const std::string name = s.metric.substr(0, comma);
-    const std::string filter = comma == std::string::npos ? "" : s.metric.substr(comma);
-    nlohmann::json& task = o["results"][s.task];
-    task["alias"] = s.task;
-    task[s.metric] = json_number(s.value);
-    task[name + "_stderr" + filter] = json_number(s.stderr_value);
-    o["higher_is_better"][s.task][name] = s.higher_is_better;
-    // lm-eval's "effective" counts documents: the largest n of the task's metrics.
-    auto& n = o["n-samples"][s.task];
-    const int64_t seen = n.is_object() ? n["effective"].get<int64_t>() : 0;
-    n = {{"original", s.num_docs}, {"effective", std::max(s.n, seen)}};
-  }
-  nlohmann::json out = nlohmann::json::array();
-  for (auto& [key, o] : objects) out.push_back(std::move(o));
-  return out;
 }
 
 }  // namespace moebench::store

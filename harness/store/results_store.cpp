@@ -18,6 +18,7 @@ const char* run_status_name(RunStatus status) {
     case RunStatus::Running: return "running";
     case RunStatus::Complete: return "complete";
     case RunStatus::Failed: return "failed";
+    case RunStatus::Interrupted: return "interrupted";
   }
   return "running";
 }
@@ -86,6 +87,13 @@ ResultsStore ResultsStore::open(const std::filesystem::path& path, StoreOptions 
   return ResultsStore(std::move(db), std::move(options));
 }
 
+ResultsStore ResultsStore::open_in_memory(StoreOptions options) {
+  auto db = std::make_unique<Database>(":memory:", options.database);
+  set_pragma(*db, "PRAGMA foreign_keys = ON");
+  migrate(*db);
+  return ResultsStore(std::move(db), std::move(options));
+}
+
 int64_t ResultsStore::begin_run(const RunInfo& info) {
   if (info.run_key.empty()) throw StoreError(file() + ": begin_run: empty run_key", 0);
   const std::string started = now();
@@ -126,15 +134,19 @@ int64_t ResultsStore::upsert_model(const ModelInfo& m) {
   Transaction tx(*db_);
   auto q = db_->prepare(
       "INSERT INTO models (name, content_hash, gate_variant, path, architecture, num_layers,"
-      " num_experts, experts_per_token, recipe_path, recipe, base_model)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
+      " num_parameters, special_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       " ON CONFLICT (name, content_hash, gate_variant) DO UPDATE SET path = excluded.path,"
       " architecture = excluded.architecture, num_layers = excluded.num_layers,"
       " num_experts = excluded.num_experts, experts_per_token = excluded.experts_per_token,"
       " recipe_path = excluded.recipe_path, recipe = excluded.recipe,"
-      " base_model = excluded.base_model RETURNING model_id");
+      " base_model = excluded.base_model, max_length = excluded.max_length,"
+      " num_parameters = excluded.num_parameters, special_tokens = excluded.special_tokens"
+      " RETURNING model_id");
   q.bind_all(m.name, m.content_hash, m.gate_variant, m.path, m.architecture, m.num_layers,
-             m.num_experts, m.experts_per_token, m.recipe_path, m.recipe, m.base_model);
+             m.num_experts, m.experts_per_token, m.recipe_path, m.recipe, m.base_model,
+             m.max_length, m.num_parameters,
+             m.special_tokens.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!q.step()) throw StoreError(file() + ": upsert_model returned no id", 0);
   const int64_t id = q.int64(0);
   while (q.step()) {
@@ -159,22 +171,37 @@ int64_t ResultsStore::upsert_task(const TaskInfo& t) {
   if (t.name.empty()) throw StoreError(file() + ": upsert_task: empty task name", 0);
   Transaction tx(*db_);
   auto q = db_->prepare(
-      "INSERT INTO tasks (name, spec_hash, suite, version, output_type, num_docs, expected_expert)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)"
-      " ON CONFLICT (name, spec_hash) DO UPDATE SET suite = excluded.suite,"
+      "INSERT INTO tasks (name, spec_hash, suite, version, output_type, num_docs, expected_expert,"
+      " config) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+      " ON CONFLICT (name, spec_hash) DO UPDATE SET suite = excluded.suite, config = excluded.config,"
       " version = excluded.version, output_type = excluded.output_type,"
       " num_docs = excluded.num_docs,"
       // Dense models (no experts to expect) must not erase what a merge set.
       " expected_expert = CASE WHEN excluded.expected_expert <> ''"
       "   THEN excluded.expected_expert ELSE tasks.expected_expert END"
       " RETURNING task_id");
-  q.bind_all(t.name, t.spec_hash, t.suite, t.version, t.output_type, t.num_docs, t.expected_expert);
+  q.bind_all(t.name, t.spec_hash, t.suite, t.version, t.output_type, t.num_docs, t.expected_expert,
+             t.config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!q.step()) throw StoreError(file() + ": upsert_task returned no id", 0);
   const int64_t id = q.int64(0);
   while (q.step()) {
   }
   tx.commit();
   return id;
+}
+
+int64_t ResultsStore::upsert_suite(const SuiteInfo& suite) {
+  if (suite.name.empty()) throw StoreError(file() + ": upsert_suite: empty suite name", 0);
+  Transaction tx(*db_);
+  const int64_t id = put_suite(*db_, suite);
+  tx.commit();
+  return id;
+}
+
+void ResultsStore::update_suite_scores(int64_t run, int64_t model, int64_t suite) {
+  Transaction tx(*db_);
+  recompute_suite_scores(*db_, run, model, suite, now());
+  tx.commit();
 }
 
 std::vector<int64_t> ResultsStore::stored_doc_ids(int64_t run, int64_t model, int64_t task) {

@@ -24,6 +24,7 @@
 #include "harness/store/sqlite_db.h"
 #include "harness/store/store_clock.h"
 #include "harness/store/store_records.h"
+#include "harness/store/suite_scores.h"
 
 namespace moebench::store {
 
@@ -37,6 +38,8 @@ class ResultsStore {
   // Opens or creates `path` and migrates it to kSchemaVersion (read-only:
   // requires that version). Throws StoreError naming the file.
   static ResultsStore open(const std::filesystem::path& path, StoreOptions options = {});
+  // A private database that lives as long as this object (`eval` without --db).
+  static ResultsStore open_in_memory(StoreOptions options = {});
 
   // Creates the run, or resumes the one with the same run_key; records this
   // process as shard info.shard of it (run_shards); returns the run's id.
@@ -47,6 +50,7 @@ class ResultsStore {
   // Inserts or updates by identity (see ModelInfo / TaskInfo); returns the id.
   int64_t upsert_model(const ModelInfo& model);
   int64_t upsert_task(const TaskInfo& task);
+  int64_t upsert_suite(const SuiteInfo& suite);
 
   // Doc ids already stored for (run, model, task), ascending.
   std::vector<int64_t> stored_doc_ids(int64_t run, int64_t model, int64_t task);
@@ -59,12 +63,18 @@ class ResultsStore {
                             const RoutingOptions& routing = {});
   // Replaces the task's scores (they are recomputed from all its samples).
   void write_scores(int64_t run, int64_t model, int64_t task,
-                    const std::map<std::string, eval::MetricResult>& metrics);
+                    const std::map<std::string, MetricScore>& metrics);
+  // Recomputes the suite's headline scores of (run, model) from its tasks'
+  // stored scores (suite_scores.h); call after write_scores of a member task.
+  void update_suite_scores(int64_t run, int64_t model, int64_t suite);
 
   // ---- reads -----------------------------------------------------------------
   // Stored per-document scores in doc order: what aggregation needs after a resume.
-  std::vector<std::pair<int64_t, eval::SampleScore>> sample_scores(int64_t run, int64_t model,
-                                                                   int64_t task);
+  std::vector<std::pair<int64_t, SampleScore>> sample_scores(int64_t run, int64_t model,
+                                                             int64_t task);
+  // Every stored sample of (run, model, task) in doc order, without routing
+  // (samples files, and the task_hashes of results files, are built from these).
+  std::vector<SampleRecord> stored_samples(int64_t run, int64_t model, int64_t task);
   // Tokens of (run, model, task) stored token by token (counts against the cap).
   int64_t logged_routing_tokens(int64_t run, int64_t model, int64_t task);
   // A stored sample's decoded routing rows (empty when not logged).
@@ -73,6 +83,9 @@ class ResultsStore {
   std::vector<RoutingStats> routing_aggregates(int64_t run, int64_t model, int64_t task);
   std::vector<RunRow> runs();
   std::vector<ScoreRow> scores(std::optional<int64_t> run = std::nullopt);
+  std::vector<SuiteScoreRow> suite_scores(std::optional<int64_t> run = std::nullopt) {
+    return read_suite_scores(*db_, run);
+  }
 
   Database& database() { return *db_; }
   const std::string& file() const { return db_->file(); }

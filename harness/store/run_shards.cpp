@@ -41,7 +41,8 @@ void summarise_run(Database& db, int64_t run) {
   auto q = db.prepare(
       "UPDATE runs SET"
       " status = (SELECT CASE WHEN SUM(status = 'failed') > 0 THEN 'failed'"
-      "   WHEN SUM(status = 'running') > 0 THEN 'running' ELSE 'complete' END"
+      "   WHEN SUM(status = 'running') > 0 THEN 'running'"
+      "   WHEN SUM(status = 'interrupted') > 0 THEN 'interrupted' ELSE 'complete' END"
       "   FROM run_shards WHERE run_id = ?1),"
       " started_at = (SELECT MIN(started_at) FROM run_shards WHERE run_id = ?1),"
       " finished_at = (SELECT CASE WHEN SUM(status = 'running') > 0 THEN NULL"

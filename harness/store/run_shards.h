@@ -31,7 +31,7 @@ bool finish_run_shard(Database& db, int64_t run, const std::string& shard,
 // The updated_at of (run, shard), or "" when absent.
 std::string run_shard_updated_at(Database& db, int64_t run, const std::string& shard);
 // Recomputes the runs row of `run` from its shards: failed if any failed,
-// else running if any runs, else complete; earliest start; latest finish
+// else running if any runs, else interrupted if any was, else complete; earliest start; latest finish
 // (none while running); hosts, devices and shards listed in shard order.
 void summarise_run(Database& db, int64_t run);
 

@@ -13,7 +13,7 @@ std::string dump(const nlohmann::json& j) {
 }
 
 // Responses as compact JSON: only the fields a request type fills.
-nlohmann::json responses_json(const std::vector<eval::Response>& responses) {
+nlohmann::json responses_json(const std::vector<SampleResponse>& responses) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : responses) {
     nlohmann::json j = nlohmann::json::object();
@@ -52,8 +52,8 @@ WriteResult ResultsStore::write_samples(int64_t run, int64_t model, int64_t task
     auto insert = db_->prepare(
         "INSERT OR IGNORE INTO samples (run_id, model_id, task_id, doc_id, prompt, target,"
         " responses, filtered, program_results, metrics, metric_weights, routing_tokens,"
-        " routing_logged, routing_segments, written_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " routing_logged, routing_segments, written_at, doc_hash, prompt_hash, target_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind_all(run, model, task, s.doc_id, s.prompt, s.score.target,
                     dump(responses_json(s.responses)), dump(nlohmann::json(s.score.filtered)),
                     dump(nlohmann::json(s.score.program_results)),
@@ -63,7 +63,7 @@ WriteResult ResultsStore::write_samples(int64_t run, int64_t model, int64_t task
       insert.bind_blob(14, encode_segments(s.routing.segments));
     else
       insert.bind_null(14);
-    insert.bind(15, written_at);
+    insert.bind(15, written_at).bind(16, s.doc_hash).bind(17, s.prompt_hash).bind(18, s.target_hash);
     if (insert.run() == 0) {  // the unique key: stored by an earlier attempt
       ++result.skipped;
       continue;
@@ -98,7 +98,7 @@ WriteResult ResultsStore::write_samples(int64_t run, int64_t model, int64_t task
 }
 
 void ResultsStore::write_scores(int64_t run, int64_t model, int64_t task,
-                                const std::map<std::string, eval::MetricResult>& metrics) {
+                                const std::map<std::string, MetricScore>& metrics) {
   const std::string written_at = now();
   Transaction tx(*db_);
   auto clear = db_->prepare("DELETE FROM scores WHERE run_id = ? AND model_id = ? AND task_id = ?");

@@ -176,6 +176,67 @@ SELECT x.model_id, 'expert', x.expert, x.source_model,
 FROM model_experts x;
 )sql";
 
+// Version 2: what a results file needs besides scores (task configs, suites
+// and their headline scores), and runs that end `interrupted`.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE tasks ADD COLUMN config TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config));
+ALTER TABLE models ADD COLUMN max_length INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE models ADD COLUMN num_parameters INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE models ADD COLUMN special_tokens TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(special_tokens));
+ALTER TABLE samples ADD COLUMN doc_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE samples ADD COLUMN prompt_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE samples ADD COLUMN target_hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE suites (
+  suite_id  INTEGER PRIMARY KEY,
+  name      TEXT NOT NULL,
+  spec_hash TEXT NOT NULL,
+  alias     TEXT NOT NULL DEFAULT '',
+  version   TEXT NOT NULL DEFAULT '',
+  tasks     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tasks)),
+  aggregate TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(aggregate)),
+  UNIQUE (name, spec_hash)
+);
+CREATE TABLE suite_scores (
+  run_id           INTEGER NOT NULL REFERENCES runs (run_id),
+  model_id         INTEGER NOT NULL REFERENCES models (model_id),
+  suite_id         INTEGER NOT NULL REFERENCES suites (suite_id),
+  metric           TEXT NOT NULL,
+  value            REAL,
+  stderr           REAL,
+  n                INTEGER NOT NULL,
+  higher_is_better INTEGER NOT NULL DEFAULT 1,
+  tasks            INTEGER NOT NULL,
+  written_at       TEXT NOT NULL,
+  PRIMARY KEY (run_id, model_id, suite_id, metric)
+) WITHOUT ROWID;
+CREATE VIEW suite_score_rows AS
+SELECT r.run_id, r.run_key, m.model_id, m.name AS model, m.gate_variant, u.suite_id,
+       u.name AS suite, u.alias, s.metric, s.value, s.stderr, s.n, s.higher_is_better,
+       s.tasks, json_array_length(u.tasks) AS suite_tasks
+FROM suite_scores s JOIN runs r USING (run_id) JOIN models m USING (model_id)
+     JOIN suites u USING (suite_id);
+)sql";
+
+// A CHECK constraint cannot be altered; SQLite documents editing the table's
+// text in sqlite_schema for changes that leave the stored rows valid (a
+// widened CHECK), with schema_version bumped so every connection re-reads it.
+void widen_status_checks(Database& db) {
+  const std::string before = "CHECK (status IN ('running', 'complete', 'failed'))";
+  const std::string after = "CHECK (status IN ('running', 'complete', 'failed', 'interrupted'))";
+  const int64_t version = [&] {
+    auto q = db.prepare("PRAGMA schema_version");
+    return q.step() ? q.int64(0) : 0;
+  }();
+  db.exec("PRAGMA writable_schema = ON");
+  auto q = db.prepare("UPDATE sqlite_schema SET sql = replace(sql, ?, ?)"
+                      " WHERE type = 'table' AND name IN ('runs', 'run_shards')");
+  q.bind_all(before, after);
+  const int64_t changed = q.run();
+  db.exec(("PRAGMA schema_version = " + std::to_string(version + 1)).c_str());
+  db.exec("PRAGMA writable_schema = OFF");
+  if (changed != 2) throw StoreError(db.file() + ": runs/run_shards status checks not found to widen", 0);
+}
+
 bool table_exists(Database& db, const char* name) {
   auto q = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
   q.bind(1, name);
@@ -193,6 +254,11 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> steps = {
       {1, "runs, models, tasks, samples, scores, routing logs and aggregates",
        [](Database& db) { db.exec(kSchemaV1); }},
+      {2, "task configs, suites and suite scores; runs may end interrupted",
+       [](Database& db) {
+         db.exec(kSchemaV2);
+         widen_status_checks(db);
+       }},
   };
   return steps;
 }

@@ -14,5 +14,7 @@ using Clock = std::function<TimePoint()>;
 
 TimePoint system_now();
 std::string iso_timestamp(TimePoint time);
+// Seconds since the Unix epoch of an iso_timestamp text; NaN when it is not one.
+double epoch_seconds(const std::string& iso);
 
 }  // namespace moebench::store

@@ -42,17 +42,53 @@ std::map<std::string, std::vector<std::string>> read_string_lists(const nlohmann
 
 }  // namespace
 
-std::vector<std::pair<int64_t, eval::SampleScore>> ResultsStore::sample_scores(int64_t run,
+std::vector<SampleRecord> ResultsStore::stored_samples(int64_t run, int64_t model, int64_t task) {
+  auto q = db_->prepare(
+      "SELECT doc_id, metrics, metric_weights, filtered, program_results, target, prompt, responses,"
+      " doc_hash, prompt_hash, target_hash FROM samples"
+      " WHERE run_id = ? AND model_id = ? AND task_id = ? ORDER BY doc_id");
+  q.bind_all(run, model, task);
+  std::vector<SampleRecord> out;
+  while (q.step()) {
+    const std::string where = file() + ": sample doc_id " + std::to_string(q.int64(0));
+    SampleRecord s;
+    s.doc_id = q.int64(0);
+    s.score.metrics = read_numbers(parse_json(q.text(1), where + " metrics"));
+    s.score.weights = read_numbers(parse_json(q.text(2), where + " metric_weights"));
+    s.score.filtered = read_string_lists(parse_json(q.text(3), where + " filtered"), where);
+    s.score.program_results = read_string_lists(parse_json(q.text(4), where + " program_results"), where);
+    s.score.target = q.text(5);
+    s.prompt = q.text(6);
+    const nlohmann::json responses = parse_json(q.text(7), where + " responses");
+    if (!responses.is_array()) throw StoreError(where + ": responses is not a list", 0);
+    for (const auto& r : responses) {
+      if (!r.is_object()) throw StoreError(where + ": a response is not an object", 0);
+      SampleResponse response;
+      response.logprob = r.value("logprob", 0.0);
+      response.is_greedy = r.value("is_greedy", false);
+      response.text = r.value("text", "");
+      response.tokens = r.value("tokens", int64_t{0});
+      s.responses.push_back(std::move(response));
+    }
+    s.doc_hash = q.text(8);
+    s.prompt_hash = q.text(9);
+    s.target_hash = q.text(10);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::pair<int64_t, SampleScore>> ResultsStore::sample_scores(int64_t run,
                                                                              int64_t model,
                                                                              int64_t task) {
   auto q = db_->prepare(
       "SELECT doc_id, metrics, metric_weights, filtered, program_results, target FROM samples"
       " WHERE run_id = ? AND model_id = ? AND task_id = ? ORDER BY doc_id");
   q.bind_all(run, model, task);
-  std::vector<std::pair<int64_t, eval::SampleScore>> out;
+  std::vector<std::pair<int64_t, SampleScore>> out;
   while (q.step()) {
     const std::string where = file() + ": sample doc_id " + std::to_string(q.int64(0));
-    eval::SampleScore score;
+    SampleScore score;
     score.metrics = read_numbers(parse_json(q.text(1), where + " metrics"));
     score.weights = read_numbers(parse_json(q.text(2), where + " metric_weights"));
     score.filtered = read_string_lists(parse_json(q.text(3), where + " filtered"), where);

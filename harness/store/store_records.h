@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "harness/eval/task.h"
-#include "harness/store/routing_recorder.h"
+#include <map>
+
+#include "harness/store/sample_routing.h"
 
 namespace moebench::store {
 
-enum class RunStatus { Running, Complete, Failed };
-const char* run_status_name(RunStatus status);  // "running" | "complete" | "failed"
+// Interrupted: stopped by SIGINT/SIGTERM after its last batch was stored; a re-run resumes it.
+enum class RunStatus { Running, Complete, Failed, Interrupted };
+const char* run_status_name(RunStatus status);  // "running" | "complete" | "failed" | "interrupted"
 
 // One execution of a plan. run_key identifies it across re-runs after an
 // interruption and across the shards of one nightly job: begin_run with a
@@ -54,6 +56,10 @@ struct ModelInfo {
   std::string recipe_path, recipe;  // recipe: the YAML verbatim
   std::string base_model;           // the recipe's base_model
   std::vector<ExpertInfo> experts;  // in expert-index order
+  // What lm-eval's results file says of a model: its context length, its
+  // parameter count, and its special tokens ({"bos": ["<s>", 1], ...}).
+  int64_t max_length = 0, num_parameters = 0;
+  nlohmann::json special_tokens = nlohmann::json::object();
 };
 
 // A task version: (name, spec_hash) identify it, so an edited spec is a new task.
@@ -61,15 +67,43 @@ struct TaskInfo {
   std::string name, spec_hash, suite, version, output_type;
   int64_t num_docs = 0;
   std::string expected_expert;  // an ExpertInfo::label, or "" (no agreement computed)
+  nlohmann::json config = nlohmann::json::object();  // lm-eval's "configs" entry of the task
+};
+
+// What the model answered to one request (the engine's response, as stored).
+struct SampleResponse {
+  double logprob = 0;      // log-likelihood and rolling requests
+  bool is_greedy = false;  // log-likelihood requests
+  std::string text;        // generations
+  int64_t tokens = 0;      // rolling requests: tokens scored
+};
+
+// A document's score as stored; aggregation reads these back after a resume.
+struct SampleScore {
+  std::map<std::string, double> metrics;  // "acc,none" -> value (NaN allowed)
+  std::map<std::string, double> weights;  // weighted metrics: the divisor of metrics[key]
+  std::map<std::string, std::vector<std::string>> filtered;         // filter -> responses
+  std::map<std::string, std::vector<std::string>> program_results;  // filter -> verdicts
+  std::string target;                                               // the gold as text
 };
 
 // One scored document, written with its routing in one transaction.
 struct SampleRecord {
   int64_t doc_id = 0;
-  std::string prompt;                    // the formatted context the model saw
-  std::vector<eval::Response> responses;  // in request order
-  eval::SampleScore score;               // metrics, weights, filtered responses, target
-  SampleRouting routing;                 // empty when routing was not recorded
+  std::string prompt;                     // the formatted context the model saw
+  std::vector<SampleResponse> responses;  // in request order
+  SampleScore score;                      // metrics, weights, filtered responses, target
+  SampleRouting routing;                  // empty when routing was not recorded
+  // lm-eval's samples-file hashes (sha256 hex of the document's JSON, the first
+  // request's context, str(target)); task_hashes are computed from them.
+  std::string doc_hash, prompt_hash, target_hash;
+};
+
+// An aggregated metric of a task or a suite.
+struct MetricScore {
+  double value = 0, stderr_value = 0;  // stderr NaN when undefined
+  int64_t n = 0;                       // documents aggregated
+  bool higher_is_better = true;
 };
 
 struct WriteResult {

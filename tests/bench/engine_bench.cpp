@@ -9,7 +9,7 @@
 #include "harness/engine/engine.h"
 #include "harness/eval/evaluator.h"
 #include "harness/eval/suite.h"
-#include "harness/eval/eval_job.h"
+#include "harness/eval/task_selection.h"
 #include "tests/bench/bench_models.h"
 
 namespace {

@@ -15,7 +15,7 @@
 #include <fstream>
 
 #include "harness/model/tiny_model.h"
-#include "harness/store/plan_runner.h"
+#include "harness/jobs/plan_runner.h"
 #include "harness/store/results_store.h"
 
 namespace {
@@ -41,30 +41,29 @@ fs::path model_dir(bool large) {
   return dir;
 }
 
-store::RunPlan routing_plan(bool large, const char* routing) {
+jobs::RunPlan routing_plan(bool large, const char* routing) {
   const fs::path file = fs::temp_directory_path() / "moebench-bench-routing" / (std::string(routing) + ".yml");
   fs::create_directories(file.parent_path());
   std::ofstream(file) << "plan: routing-bench\nsuites: [math, truthfulness]\n"
                       << "settings: {limit: " << (large ? 4 : 12) << ", batch_size: 16, routing: "
                       << routing << "}\nmodels:\n  - name: m\n    path: "
                       << model_dir(large).string() << "\n";
-  return store::load_run_plan(file);
+  return jobs::load_run_plan(file);
 }
 
 // Wall seconds of one fresh run of `plan`.
-double timed_run(const store::RunPlan& plan, const fs::path& db) {
-  store::PlanRunOptions options;
-  options.db = db;
-  options.show_progress = false;
+double timed_run(const jobs::RunPlan& plan, const fs::path& db) {
+  jobs::PlanRunOptions options;
+  options.progress.mode = PlanProgressOptions::Mode::Off;
   fs::remove(db);
   const auto start = std::chrono::steady_clock::now();
-  benchmark::DoNotOptimize(store::run_plan(plan, options));
+  benchmark::DoNotOptimize(jobs::run_plan(plan, options, db));
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void BM_RoutingLogCost(benchmark::State& state) {
   const bool large = state.range(0) == 1;
-  const store::RunPlan none = routing_plan(large, "none"), tokens = routing_plan(large, "tokens");
+  const jobs::RunPlan none = routing_plan(large, "none"), tokens = routing_plan(large, "tokens");
   const fs::path db = fs::temp_directory_path() / "moebench-bench-routing" / "results.sqlite";
   timed_run(none, db);
   timed_run(tokens, db);

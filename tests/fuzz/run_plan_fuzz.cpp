@@ -1,7 +1,7 @@
 // A run plan (models/*.yml) through load_run_plan, written as a file next to
 // copies of the project's recipes so that its `recipe:` entries resolve and
 // are read too (their models are not there: that is an InputError).
-#include "harness/store/run_plan.h"
+#include "harness/jobs/run_plan.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace moebench;
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fs::path path = plan_dir() / "fuzz-plan.yml";
   fuzz::write_file(path, fuzz::as_text(data, size));
   fuzz::reject_only_with_input_error([&] {
-    const store::RunPlan plan = store::load_run_plan(path);
+    const jobs::RunPlan plan = jobs::load_run_plan(path);
     MOEBENCH_FUZZ_CHECK(!plan.models.empty());
   });
   return 0;

@@ -1,10 +1,11 @@
 // Gate-only recompute: `moebench gates` reads only the base, and `--gates FILE`
-// swaps the routers of a loaded model, so a prompt ablation never re-reads or
+// (jobs::open_model) swaps the routers of a loaded model, so a prompt ablation never re-reads or
 // re-writes an expert weight.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "harness/io/safetensors_writer.h"
+#include "harness/jobs/open_model.h"
 #include "harness/merge/gate_diagnostics.h"
 #include "harness/merge/gates_file.h"
 #include "harness/merge/mixtral_writer.h"
@@ -40,10 +41,10 @@ MergeOptions options() {
 }
 
 std::string load_error(const fs::path& model, const fs::path& gates) {
-  model::LoadOptions load;
+  jobs::OpenModelOptions load;
   load.gates_file = gates.string();
   try {
-    model::LanguageModel::load(model, load);
+    jobs::open_model(model.string(), load);
   } catch (const InputError& e) {
     return e.what();
   }
@@ -65,9 +66,9 @@ TEST(MergeGatesFile, PromptAblationWithoutTouchingExperts) {
   GateSet read = read_gates_file(scratch.path() / "gates.safetensors");
   EXPECT_EQ(read.values, s.gates.values);
 
-  model::LoadOptions load;
+  jobs::OpenModelOptions load;
   load.gates_file = (scratch.path() / "gates.safetensors").string();
-  auto swapped = model::LanguageModel::load(scratch.path() / "moe", load);
+  auto swapped = jobs::open_model((scratch.path() / "moe").string(), load);
   auto rebuilt = load_merged_model(recipe_with("The princess lived in a castle"), {}, options());
   EXPECT_EQ(testing::max_abs_diff(swapped->logits(kIds), rebuilt->logits(kIds)), 0.0);
   auto original = model::LanguageModel::load(scratch.path() / "moe");

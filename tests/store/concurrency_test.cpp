@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "harness/store/results_store.h"
-#include "harness/store/size_estimate.h"
+#include "tests/testing/size_estimate.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"
 

@@ -8,7 +8,7 @@
 
 #include "harness/store/db_merge.h"
 #include "harness/store/schema.h"
-#include "harness/store/size_estimate.h"
+#include "tests/testing/size_estimate.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"
 
@@ -211,7 +211,8 @@ TEST_F(DbMerge, OtherSchemaVersionsMissingFilesAndTheTargetItselfAreRefused) {
     }
     return std::string("<no error>");
   };
-  EXPECT_NE(message(shard(0)).find("schema version 2, but this moebench reads version 1"),
+  EXPECT_NE(message(shard(0)).find(fmt::format("schema version {}, but this moebench reads version {}",
+                                               kSchemaVersion + 1, kSchemaVersion)),
             std::string::npos);
   EXPECT_NE(message(shard(3)).find("no such results database"), std::string::npos);
   EXPECT_NE(message(dir.path() / "merged.sqlite").find("is the merge target itself"),

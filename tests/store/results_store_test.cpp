@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "harness/store/fault_vfs.h"
+#include "tests/testing/fault_vfs.h"
 #include "harness/store/results_store.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"

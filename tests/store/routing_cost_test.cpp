@@ -9,7 +9,7 @@
 #include <chrono>
 
 #include "harness/store/results_store.h"
-#include "harness/store/routing_recorder.h"
+#include "harness/jobs/routing_recorder.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"
 
@@ -18,6 +18,7 @@ namespace {
 
 using moebench::testing::ScratchDir;
 using namespace moebench::store::testing;
+using jobs::RoutingRecorder;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {

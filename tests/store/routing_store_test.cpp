@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "harness/store/results_store.h"
-#include "harness/store/routing_recorder.h"
+#include "harness/jobs/routing_recorder.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"
 
@@ -16,6 +16,7 @@ namespace {
 
 using moebench::testing::ScratchDir;
 using namespace moebench::store::testing;
+using jobs::RoutingRecorder;
 
 constexpr int kLayers = 3, kExperts = 4, kTopK = 2;
 

@@ -1,6 +1,8 @@
 // Schema creation, versioning and the forward-migration mechanism.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 
 #include "harness/store/results_store.h"
@@ -45,14 +47,42 @@ TEST(Schema, FreshDatabaseIsAtTheCurrentVersionInWalMode) {
     ASSERT_TRUE(q.step());
     EXPECT_EQ(q.int64(0), 1) << table;
   }
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM schema_version"), 1);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM schema_version"), kSchemaVersion);
 }
 
 TEST(Schema, ReopeningDoesNotMigrateAgain) {
   ScratchDir dir;
   { ResultsStore::open(dir.path() / "r.sqlite"); }
   auto store = ResultsStore::open(dir.path() / "r.sqlite");
-  EXPECT_EQ(count(store.database(), "SELECT COUNT(*) FROM schema_version"), 1);
+  EXPECT_EQ(count(store.database(), "SELECT COUNT(*) FROM schema_version"), kSchemaVersion);
+}
+
+// A version 1 database (as moebench 0.1 wrote it, with a finished run) opened
+// by this build: migrated to version 2 in place, its rows kept, and runs may
+// now end `interrupted`, which version 1's CHECK refused.
+TEST(Schema, VersionOneIsMigratedKeepingItsRows) {
+  ScratchDir dir;
+  const auto path = dir.path() / "v1.sqlite";
+  {
+    Database db(path.string(), {});
+    db.exec("PRAGMA journal_mode = WAL");
+    migrate(db, {migrations().front()});
+    db.exec("INSERT INTO runs (run_key, started_at) VALUES ('nightly', '2024-05-01T00:00:00.000Z')");
+    db.exec("INSERT INTO run_shards (run_id, shard, status, started_at, updated_at)"
+            " VALUES (1, '', 'complete', '2024-05-01T00:00:00.000Z', '2024-05-01T00:00:00.000Z')");
+    EXPECT_THROW(db.exec("UPDATE runs SET status = 'interrupted'"), StoreError);
+  }
+  auto store = ResultsStore::open(path);
+  Database& db = store.database();
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM runs WHERE run_key = 'nightly'"), 1);
+  store.finish_run(1, RunStatus::Interrupted);
+  EXPECT_EQ(store.runs().at(0).status, "interrupted");
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM suite_scores"), 0);
+  auto check = db.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
+  EXPECT_THROW(db.exec("UPDATE runs SET status = 'paused'"), StoreError);  // still checked
 }
 
 // A later version's step, as a future moebench would ship it.
@@ -120,7 +150,8 @@ TEST(Schema, ANewerDatabaseIsRefusedNamingTheFileAndVersions) {
   }
   const std::string msg = what_of([&] { ResultsStore::open(path); });
   EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
-  EXPECT_NE(msg.find("schema version 2 is newer than this moebench understands (1)"),
+  EXPECT_NE(msg.find(fmt::format("schema version {} is newer than this moebench understands ({})",
+                                 kSchemaVersion + 1, kSchemaVersion)),
             std::string::npos)
       << msg;
   StoreOptions ro;

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/store/size_estimate.h"
+#include "tests/testing/size_estimate.h"
 #include "harness/util/text.h"
 #include "tests/testing/test_env.h"
 

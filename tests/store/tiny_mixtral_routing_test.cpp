@@ -10,7 +10,7 @@
 
 #include "harness/model/language_model.h"
 #include "harness/store/results_store.h"
-#include "harness/store/routing_recorder.h"
+#include "harness/jobs/routing_recorder.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"
 #include "tests/testing/tiny_models.h"
@@ -20,6 +20,7 @@ namespace {
 
 using moebench::testing::ScratchDir;
 using namespace moebench::store::testing;
+using jobs::RoutingRecorder;
 
 // Forwards to the recorder and keeps its own copy of every real token's
 // routing: (request, layer, position) -> ids, weights (last report wins).

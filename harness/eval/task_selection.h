@@ -1,6 +1,6 @@
-// What `moebench eval` and the nightly plan runner share: choosing tasks from
-// suites and dataset adapters, and turning task runs into lm-eval's results
-// layout and its score table.
+// Choosing the tasks of a run: bundled suites, single tasks and dataset
+// adapters, with lm-eval's command-line overrides (--num_fewshot, the
+// few-shot seed, --gen_kwargs) applied to every task.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "harness/eval/evaluator.h"
 #include "harness/eval/suite.h"
 
 namespace moebench::eval {
@@ -19,6 +18,12 @@ struct TaskSelection {
   std::vector<std::string> tasks;      // single tasks: names of bundled tasks or task YAML paths
   std::vector<std::string> data;       // "NAME=PATH" dataset adapters (gsm8k, humaneval, ...)
   std::filesystem::path tasks_dir;     // where bundled suites live
+  // Overrides of every task's spec (lm-eval's flags of the same names).
+  int64_t num_fewshot = -1;            // --num_fewshot; -1: each spec's own
+  int64_t fewshot_seed = -1;           // --seed's fourth value; -1: each spec's own
+  // --gen_kwargs, merged into every generate_until task: until (list or
+  // string), max_gen_toks, and do_sample=false / temperature=0 (decoding is greedy).
+  nlohmann::json gen_kwargs;           // null: none
 };
 
 struct LoadedTasks {
@@ -35,10 +40,9 @@ std::filesystem::path default_tasks_dir();
 // Whether any task executes generated code (a pass@k metric).
 bool needs_sandbox(const std::vector<Task>& tasks);
 
-// lm-eval's results object for runs[i] of tasks.tasks[i] (and the suites' groups).
-nlohmann::json results_of(const LoadedTasks& tasks, const std::vector<TaskRun>& runs,
-                          const nlohmann::json& extra);
-// The table lm-eval prints: | Tasks | Version | Filter | n-shot | Metric | | Value | | Stderr |
-std::string score_table(const nlohmann::json& results);
+// --gen_kwargs text as lm-eval parses it: JSON, or "k=v,k2=v2" with true /
+// false, integers and floats converted. InputError naming --gen_kwargs for a
+// key moebench cannot honour (sampling, unknown keys) or a bad value.
+nlohmann::json parse_gen_kwargs(const std::string& text);
 
 }  // namespace moebench::eval

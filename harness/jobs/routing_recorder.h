@@ -7,7 +7,7 @@
 //   engine.run(requests, label, &recorder);
 //   record.routing = recorder.take(doc_id);         // for each document
 //
-// The recorder only collects; ResultsStore::write_samples decides (from
+// The recorder only collects; store::ResultsStore::write_samples decides (from
 // RoutingOptions and what is already stored) what is kept token by token.
 #pragma once
 
@@ -18,45 +18,11 @@
 #include <vector>
 
 #include "harness/model/router_tap.h"
-#include "harness/store/routing_codec.h"
+#include "harness/store/sample_routing.h"
 
-namespace moebench::store {
+namespace moebench::jobs {
 
-// `--routing none|summary|tokens`.
-enum class RoutingMode {
-  None,     // no routing at all (do not pass the recorder to the engine)
-  Summary,  // aggregate tables only
-  Tokens,   // aggregates, and per-token rows up to the cap (the default)
-};
-const char* routing_mode_name(RoutingMode mode);
-// Throws InputError "<where>: routing mode 'x' is not none, summary or tokens".
-RoutingMode parse_routing_mode(std::string_view text, const std::string& where);
-
-struct RoutingOptions {
-  RoutingMode mode = RoutingMode::Tokens;
-  // Per (run, model, task): samples keep their per-token rows while the
-  // task's logged tokens (one per position, whatever the number of layers)
-  // stay within this; a sample is kept whole or not at all, in the order
-  // written, and is still counted in the aggregates when it does not fit.
-  // Default: ~9.6 MB of blobs per task for a 32-layer top-2 model.
-  int64_t token_cap = 50000;
-  // zstd level of the blobs; 0 stores raw bytes. Level 1 compresses these
-  // 1-2 KB blobs as well as level 3 in ~60% of the time (~28% smaller than
-  // raw for independent routing; real routing repeats more and packs better).
-  int zstd_level = 1;
-};
-
-// One document's routing: the segments (runs of positions per request) and
-// every MoE layer's top-k over the tokens of those segments, concatenated.
-struct SampleRouting {
-  std::vector<RoutingSegment> segments;
-  std::vector<LayerRouting> layers;  // ascending layer; every one covers the same tokens
-  int64_t tokens() const;            // per layer
-  bool empty() const { return layers.empty(); }
-  // Throws std::invalid_argument (naming `where`) unless every layer holds
-  // the segments' tokens x top_k ids and weights.
-  void validate(const std::string& where) const;
-};
+using store::SampleRouting;
 
 class RoutingRecorder : public model::RoutingSink {
  public:
@@ -90,4 +56,4 @@ class RoutingRecorder : public model::RoutingSink {
   int64_t buffered_ = 0;
 };
 
-}  // namespace moebench::store
+}  // namespace moebench::jobs

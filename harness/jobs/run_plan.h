@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "harness/engine/engine.h"
-#include "harness/eval/eval_job.h"
-#include "harness/store/routing_recorder.h"
+#include "harness/eval/evaluator.h"
+#include "harness/eval/task_selection.h"
+#include "harness/jobs/open_model.h"
+#include "harness/store/sample_routing.h"
 
-namespace moebench::store {
+namespace moebench::jobs {
 
 struct PlanModel {
   std::string name;           // unique within the plan
@@ -21,6 +23,9 @@ struct PlanModel {
   std::string gates_file;     // optional router override (a gate variant)
   std::string gate_variant;   // label of the gates ("" = the recipe's own gate_mode)
   std::string source_of;      // for an expanded base/expert: the recipe model's name
+  // Instead of a model: responses read from a JSONL of {task, doc_id,
+  // response | resps} (`eval --generations`), scored as if generated.
+  std::string generations;
   // suite -> the recipe expert (its source_model) that suite should route to;
   // suites not listed fall back to the keyword before ':' in the suite's
   // expected_expert, looked for in each expert's source_model and prompts.
@@ -32,10 +37,13 @@ struct RunPlan {
   std::filesystem::path file;
   std::string hash;           // of the plan text: a re-run with the same text resumes
   eval::TaskSelection tasks;
-  model::LoadOptions load;
+  OpenModelOptions open;      // device, dtype, threads, --models-dir, seed (gates: per model)
   engine::EngineOptions engine;
   eval::EvalConfig eval;
-  RoutingOptions routing;
+  store::RoutingOptions routing;
+  std::string batch_size_text = "16";  // as given ("16", "auto"), for the results file
+  // lm-eval's --seed: python random, numpy, torch, few-shot sampler (-1: not set).
+  std::vector<int64_t> seeds = {0, 1234, 1234, 1234};
   int64_t docs_per_transaction = 16;
   std::vector<PlanModel> models;  // recipes' bases and experts appended after their merge
 };
@@ -43,6 +51,10 @@ struct RunPlan {
 // Parses and validates a plan; relative paths are taken from the plan's folder.
 // InputError naming the file and field on anything unknown or malformed.
 RunPlan load_run_plan(const std::filesystem::path& file);
+
+// lm-eval's --seed: one value for all four seeds, or three (the few-shot seed
+// stays 1234) or four; "none" leaves one unset (-1). InputError naming `where`.
+std::vector<int64_t> parse_seeds(const std::string& text, const std::string& where);
 
 // One (model, task) pair to evaluate; units are numbered model-major.
 struct WorkUnit {
@@ -56,4 +68,4 @@ std::string fingerprint(const std::string& text);
 // Parses "i/N" (0 <= i < N); InputError naming --shard otherwise.
 std::pair<int, int> parse_shard(const std::string& text);
 
-}  // namespace moebench::store
+}  // namespace moebench::jobs

@@ -1,4 +1,4 @@
-#include "harness/store/run_plan.h"
+#include "harness/jobs/run_plan.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -18,7 +18,7 @@
 
 namespace fs = std::filesystem;
 
-namespace moebench::store {
+namespace moebench::jobs {
 namespace {
 
 std::vector<std::string> string_list(const YAML::Node& node, const std::string& where) {
@@ -34,19 +34,29 @@ void read_settings(const YAML::Node& node, const std::string& file, RunPlan* pla
   if (!node) return;
   const eval::YamlFields s(node, file, "settings.");
   s.check_keys({"limit", "batch_size", "device", "dtype", "threads", "chat_template",
-                "add_bos_token", "routing", "routing_token_cap", "docs_per_transaction"},
+                "add_bos_token", "routing", "routing_token_cap", "docs_per_transaction",
+                "num_fewshot", "gen_kwargs", "seed"},
                "settings");
-  plan->eval.limit = s.get_int("limit", -1, 0, std::numeric_limits<int64_t>::max());
-  if (s.has("batch_size"))
-    plan->engine.batch_size = engine::parse_batch_size(s.get_string("batch_size"), s.where("batch_size") +
+  plan->eval.limit = static_cast<double>(s.get_int("limit", -1, 0, std::numeric_limits<int64_t>::max()));
+  if (s.has("batch_size")) {
+    plan->batch_size_text = s.get_string("batch_size");
+    plan->engine.batch_size = engine::parse_batch_size(plan->batch_size_text, s.where("batch_size") +
                                                        ": field 'settings.batch_size'");
-  plan->load.origin = s.where() + ": settings";
-  plan->load.device = s.get_string("device", "cpu");
-  plan->load.dtype = s.get_string("dtype", "float32");
-  plan->load.threads = static_cast<int>(s.get_int("threads", 0, 0, max_thread_count()));
-  model::check_load_options(plan->load);
+  }
+  model::LoadOptions& load = plan->open.load;
+  load.origin = s.where() + ": settings";
+  load.device = s.get_string("device", "cpu");
+  load.dtype = s.get_string("dtype", "float32");
+  load.threads = static_cast<int>(s.get_int("threads", 0, 0, max_thread_count()));
+  model::check_load_options(load);
+  plan->tasks.num_fewshot = s.get_int("num_fewshot", -1, 0, 1000000);
+  if (s.has("gen_kwargs")) plan->tasks.gen_kwargs = eval::parse_gen_kwargs(s.get_string("gen_kwargs"));
+  if (s.has("seed")) {
+    plan->seeds = parse_seeds(s.get_string("seed"), s.where("seed") + ": field 'settings.seed'");
+    plan->tasks.fewshot_seed = plan->seeds[3];
+  }
   plan->engine.add_bos_token = s.get_bool("add_bos_token", false);
-  plan->routing.mode = parse_routing_mode(s.get_string("routing", "tokens"),
+  plan->routing.mode = store::parse_routing_mode(s.get_string("routing", "tokens"),
                                           s.where("routing") + ": field 'settings.routing'");
   plan->routing.token_cap =
       s.get_int("routing_token_cap", plan->routing.token_cap, 0, std::numeric_limits<int64_t>::max());
@@ -141,6 +151,27 @@ RunPlan load_run_plan(const fs::path& file) {
   return plan;
 }
 
+std::vector<int64_t> parse_seeds(const std::string& text, const std::string& where) {
+  std::vector<int64_t> out;
+  for (std::string item : split(text, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    for (char& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (item == "none") {
+      out.push_back(-1);
+      continue;
+    }
+    const auto n = parse_int_list(item, where);
+    if (n.size() != 1 || n[0] < 0 || n[0] > 4294967295LL)
+      fail_input(where, "'{}' is not a seed (0 to 4294967295, or none)", item);
+    out.push_back(n[0]);
+  }
+  if (out.size() == 1) out.resize(4, out[0]);
+  if (out.size() == 3) out.push_back(1234);
+  if (out.size() != 4) fail_input(where, "expected 1, 3 or 4 comma-separated seeds, got '{}'", text);
+  return out;
+}
+
 std::string fingerprint(const std::string& text) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
@@ -166,4 +197,4 @@ std::pair<int, int> parse_shard(const std::string& text) {
   fail_input("--shard", "expected i/N with 0 <= i < N, got '{}'", text);
 }
 
-}  // namespace moebench::store
+}  // namespace moebench::jobs

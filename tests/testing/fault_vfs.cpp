@@ -1,4 +1,4 @@
-#include "harness/store/fault_vfs.h"
+#include "tests/testing/fault_vfs.h"
 
 #include <sqlite3.h>
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <random>
 
-#include "harness/store/routing_recorder.h"
+#include "harness/store/sample_routing.h"
 
 namespace moebench::store {
 

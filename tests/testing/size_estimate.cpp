@@ -1,4 +1,4 @@
-#include "harness/store/size_estimate.h"
+#include "tests/testing/size_estimate.h"
 
 #include <algorithm>
 #include <cmath>

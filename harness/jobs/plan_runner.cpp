@@ -1,0 +1,242 @@
+#include "harness/jobs/plan_runner.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "harness/eval/results_json.h"
+#include "harness/eval/sandbox.h"
+#include "harness/jobs/plan_check.h"
+#include "harness/jobs/routing_recorder.h"
+#include "harness/jobs/stored_rows.h"
+#include "harness/util/error.h"
+#include "harness/util/interrupt.h"
+
+namespace moebench::jobs {
+namespace {
+
+std::string default_run_key(const RunPlan& plan) {
+  const auto today = std::chrono::system_clock::now();
+  return fmt::format("{}@{}@{:%Y-%m-%d}", plan.name, plan.hash,
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(today)));
+}
+
+store::RunInfo run_info(const RunPlan& plan, const PlanRunOptions& options) {
+  store::RunInfo run;
+  run.run_key = options.run_key.empty() ? default_run_key(plan) : options.run_key;
+  run.plan = plan.file.string();
+  run.plan_hash = plan.hash;
+  run.git_revision = MOEBENCH_GIT_REVISION;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  run.host = host;
+  run.device = plan.open.load.device;
+  run.dtype = plan.open.load.dtype;
+  if (options.shard_count > 1) run.shard = fmt::format("{}/{}", options.shard_index, options.shard_count);
+  const auto seed = [](int64_t s) { return s < 0 ? nlohmann::json() : nlohmann::json(s); };
+  run.settings = {{"limit", plan.eval.limit >= 0 ? nlohmann::json(plan.eval.limit) : nlohmann::json()},
+                  {"batch_size", plan.batch_size_text},
+                  {"routing", store::routing_mode_name(plan.routing.mode)},
+                  {"routing_token_cap", plan.routing.token_cap},
+                  {"chat_template", eval::to_string(plan.eval.chat)},
+                  {"add_bos_token", plan.engine.add_bos_token},
+                  {"num_fewshot", plan.tasks.num_fewshot >= 0 ? nlohmann::json(plan.tasks.num_fewshot) : nlohmann::json()},
+                  {"gen_kwargs", plan.tasks.gen_kwargs},
+                  {"random_seed", seed(plan.seeds[0])}, {"numpy_seed", seed(plan.seeds[1])},
+                  {"torch_seed", seed(plan.seeds[2])}, {"fewshot_seed", seed(plan.seeds[3])}};
+  return run;
+}
+
+store::TaskInfo task_info(const eval::LoadedTasks& tasks, size_t index) {
+  const eval::Task& task = tasks.tasks[index];
+  store::TaskInfo t;
+  t.name = task.name();
+  t.config = eval::task_config_json(task.spec());
+  t.spec_hash = fingerprint(t.config.dump());
+  const int suite = tasks.suite_of_task[index];
+  t.suite = suite >= 0 ? tasks.suites[suite].group : "";
+  t.version = task.spec().metadata.value("version", nlohmann::json(1)).dump();
+  t.output_type = eval::to_string(task.spec().output_type);
+  t.num_docs = static_cast<int64_t>(task.docs().size());
+  return t;
+}
+
+store::SuiteInfo suite_info(const eval::SuiteSpec& suite) {
+  store::SuiteInfo s;
+  s.name = suite.group;
+  s.alias = suite.group_alias;
+  s.version = suite.metadata.value("version", nlohmann::json(nullptr)).dump();
+  for (const auto& spec : suite.tasks) s.tasks.push_back(spec.task);
+  for (const auto& a : suite.aggregate_metric_list) s.aggregate.push_back({a.metric, a.filter_list, a.weight_by_size});
+  nlohmann::json text = {{"tasks", s.tasks}, {"version", s.version}};
+  for (const auto& a : s.aggregate) text["aggregate"].push_back({a.metric, a.filters, a.weight_by_size});
+  s.spec_hash = fingerprint(text.dump());
+  return s;
+}
+
+// The command that continues this run, with its key spelled out so that a
+// resume tomorrow does not start a new run under tomorrow's default key.
+std::string resume_command(const PlanRunOptions& options, const std::string& run_key) {
+  if (options.resume_command.find("--run-name") != std::string::npos) return options.resume_command;
+  return options.resume_command + " --run-name '" + run_key + "'";
+}
+
+// What one unit's responses come from: the loaded model, or stored generations.
+struct Responder {
+  std::shared_ptr<const model::LanguageModel> lm;
+  std::unique_ptr<engine::Engine> engine;
+  Generations generations;
+};
+
+}  // namespace
+
+PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, const PlanRunOptions& options,
+                        store::ResultsStore& store) {
+  std::unique_ptr<eval::Sandbox> sandbox;
+  if (eval::needs_sandbox(tasks.tasks)) {
+    eval::SandboxOptions sandbox_options;
+    sandbox_options.allow_unsandboxed = options.allow_unsandboxed_code;
+    sandbox_options.workers = options.sandbox_workers;
+    sandbox = std::make_unique<eval::Sandbox>(sandbox_options);
+    std::cerr << "code sandbox: " << sandbox->describe() << "\n";
+  }
+  const std::vector<WorkUnit> units =
+      shard_units(plan.models.size(), tasks.tasks.size(), options.shard_index, options.shard_count);
+  int64_t total_docs = 0;
+  for (const WorkUnit& u : units) total_docs += static_cast<int64_t>(plan.eval.limited_docs(tasks.tasks[u.task].docs().size()));
+
+  PlanRunSummary summary;
+  const store::RunInfo run = run_info(plan, options);
+  summary.run_key = run.run_key;
+  InterruptScope interrupt;
+  summary.run_id = store.begin_run(run);
+  std::vector<int64_t> suite_ids;
+  for (const auto& suite : tasks.suites) suite_ids.push_back(store.upsert_suite(suite_info(suite)));
+  PlanProgress progress(static_cast<int64_t>(units.size()), total_docs, options.progress);
+  try {
+    Responder responder;
+    size_t loaded = SIZE_MAX;
+    store::ModelInfo minfo;
+    int64_t model_id = 0;
+    for (const WorkUnit& unit : units) {
+      const PlanModel& pm = plan.models[unit.model];
+      const eval::Task& task = tasks.tasks[unit.task];
+      if (loaded != unit.model) {
+        responder = Responder{};  // free the previous model first
+        if (pm.generations.empty()) {
+          OpenModelOptions open = plan.open;
+          open.gates_file = pm.gates_file;
+          responder.lm = open_model(pm.path, open);
+          engine::EngineOptions engine_options = plan.engine;
+          engine_options.show_progress = false;  // the plan's progress shows documents
+          responder.engine = std::make_unique<engine::Engine>(responder.lm, engine_options);
+        } else {
+          responder.generations = read_generations(pm.generations);
+        }
+        loaded = unit.model;
+        minfo = plan_model_info(pm, responder.lm.get());
+        model_id = store.upsert_model(minfo);
+        summary.model_ids.emplace_back(unit.model, model_id);
+      }
+      store::TaskInfo tinfo = task_info(tasks, unit.task);
+      const int suite = tasks.suite_of_task[unit.task];
+      if (suite >= 0)
+        tinfo.expected_expert = expected_expert_label(pm, minfo, tinfo.suite, tasks.suites[suite].expected_expert);
+      const int64_t task_id = store.upsert_task(tinfo);
+
+      // What is left of this unit, in document order.
+      std::vector<size_t> docs;
+      if (responder.lm) {
+        for (size_t d = 0; d < plan.eval.limited_docs(task.docs().size()); ++d) docs.push_back(d);
+      } else {
+        docs = eval::generation_docs(task, responder.generations.at(task.name()));
+      }
+      const std::vector<int64_t> stored = store.stored_doc_ids(summary.run_id, model_id, task_id);
+      const std::set<int64_t> done(stored.begin(), stored.end());
+      std::vector<size_t> pending;
+      for (size_t d : docs)
+        if (!done.count(static_cast<int64_t>(d))) pending.push_back(d);
+      summary.samples_skipped += static_cast<int64_t>(docs.size() - pending.size());
+      progress.begin_unit(pm.name, task.name(), static_cast<int64_t>(docs.size()),
+                          static_cast<int64_t>(docs.size() - pending.size()));
+
+      const bool record = responder.lm && plan.routing.mode != store::RoutingMode::None && responder.lm->config().is_moe();
+      int64_t truncated = 0, requests = 0;
+      for (size_t begin = 0; begin < pending.size(); begin += plan.docs_per_transaction) {
+        if (InterruptScope::requested()) break;
+        std::vector<size_t> chunk(pending.begin() + begin,
+                                  pending.begin() + std::min(pending.size(), begin + plan.docs_per_transaction));
+        eval::PreparedTask prepared = eval::prepare_task(task, plan.eval, chunk);
+        RoutingRecorder recorder;
+        std::vector<int64_t> doc_of_request;
+        for (size_t k : prepared.flat_doc) doc_of_request.push_back(static_cast<int64_t>(prepared.docs[k]));
+        recorder.set_request_docs(doc_of_request);
+        auto responses = responder.engine
+                             ? eval::run_requests(prepared, *responder.engine, record ? &recorder : nullptr)
+                             : eval::generation_responses(prepared, responder.generations.at(task.name()));
+        if (responder.engine) truncated += responder.engine->take_truncated();
+        requests += static_cast<int64_t>(prepared.flat.size());
+        eval::TaskRun scored = eval::score_task(std::move(prepared), std::move(responses), sandbox.get());
+        std::vector<store::SampleRecord> records;
+        for (size_t k = 0; k < scored.prepared.docs.size(); ++k) {
+          const size_t doc = scored.prepared.docs[k];
+          store::SampleRecord rec;
+          rec.doc_id = static_cast<int64_t>(doc);
+          rec.prompt = scored.prepared.contexts[k];
+          rec.responses = stored_responses(scored.responses[k]);
+          rec.score = stored_score(scored.scores[k]);
+          const eval::SampleHashes hashes = eval::sample_hashes(task, doc, scored.prepared.requests[k]);
+          rec.doc_hash = hashes.doc_hash;
+          rec.prompt_hash = hashes.prompt_hash;
+          rec.target_hash = hashes.target_hash;
+          if (record) rec.routing = recorder.take(rec.doc_id);
+          records.push_back(std::move(rec));
+        }
+        summary.samples_written += store.write_samples(summary.run_id, model_id, task_id, records, plan.routing).inserted;
+        progress.advance(static_cast<int64_t>(records.size()));
+      }
+      if (truncated > 0)
+        std::cerr << fmt::format("warning: {}: {} of {} requests did not fit {}'s context of {} tokens and were "
+                                 "cut from the left\n",
+                                 task.name(), truncated, requests, pm.name, responder.lm->max_length());
+      // Scores over every stored sample of the unit, whichever process wrote them.
+      std::vector<eval::SampleScore> all;
+      for (auto& [doc, score] : store.sample_scores(summary.run_id, model_id, task_id)) all.push_back(eval_score(score));
+      store.write_scores(summary.run_id, model_id, task_id, stored_metrics(task.aggregate(all)));
+      if (suite >= 0) store.update_suite_scores(summary.run_id, model_id, suite_ids[suite]);
+      progress.end_unit();
+      if (InterruptScope::requested()) break;
+      ++summary.units;
+    }
+  } catch (...) {
+    try {
+      store.finish_run(summary.run_id, store::RunStatus::Failed);
+    } catch (...) {
+    }
+    throw;
+  }
+  if (InterruptScope::requested()) {
+    store.finish_run(summary.run_id, store::RunStatus::Interrupted);
+    std::string message = fmt::format("run '{}' interrupted; {} samples stored, none lost", summary.run_key,
+                                      summary.samples_written);
+    if (!options.resume_command.empty())
+      message += "; resume it with: " + resume_command(options, summary.run_key);
+    throw Interrupted(InterruptScope::signal(), message);
+  }
+  store.finish_run(summary.run_id, store::RunStatus::Complete);
+  progress.finish();
+  return summary;
+}
+
+PlanRunSummary run_plan(const RunPlan& plan, const PlanRunOptions& options, const std::filesystem::path& db) {
+  const eval::LoadedTasks tasks = check_plan(plan);
+  store::ResultsStore store = store::ResultsStore::open(db);  // only now: a bad plan creates no file
+  return run_plan(plan, tasks, options, store);
+}
+
+}  // namespace moebench::jobs

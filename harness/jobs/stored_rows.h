@@ -1,0 +1,22 @@
+// The evaluation's results as the store's rows, and back: the store keeps its
+// own plain structs so that it never depends on the engine or the tasks.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/eval/task.h"
+#include "harness/store/store_records.h"
+
+namespace moebench::jobs {
+
+std::vector<store::SampleResponse> stored_responses(const std::vector<eval::Response>& responses);
+store::SampleScore stored_score(const eval::SampleScore& score);
+eval::SampleScore eval_score(const store::SampleScore& score);
+std::map<std::string, store::MetricScore> stored_metrics(
+    const std::map<std::string, eval::MetricResult>& metrics);
+std::map<std::string, eval::MetricResult> eval_metrics(
+    const std::map<std::string, store::MetricScore>& metrics);
+
+}  // namespace moebench::jobs

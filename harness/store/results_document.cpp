@@ -1,0 +1,378 @@
+#include "harness/store/results_document.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "harness/util/sha256.h"
+
+using json = nlohmann::ordered_json;
+
+namespace moebench::store {
+namespace {
+
+json parse_or(const std::string& text, json fallback) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? fallback : j;
+}
+
+json number_or_na(double v) { return std::isnan(v) ? json("N/A") : json(v); }
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+// "exact_match,strict-match" -> ("exact_match", "strict-match").
+std::pair<std::string, std::string> split_key(const std::string& key) {
+  const size_t comma = key.find(',');
+  if (comma == std::string::npos) return {key, ""};
+  return {key.substr(0, comma), key.substr(comma + 1)};
+}
+std::string stderr_key(const std::string& key) {
+  auto [metric, filter] = split_key(key);
+  return metric + "_stderr," + filter;
+}
+
+struct Metric {
+  double value = 0, stderr_value = 0;
+  int64_t n = 0;
+  bool higher = true;
+};
+
+// The task's filters in filter_list order ("none" without one).
+std::vector<std::string> filter_names(const json& config) {
+  std::vector<std::string> out;
+  if (config.contains("filter_list") && config["filter_list"].is_array())
+    for (const auto& f : config["filter_list"]) out.push_back(f.value("name", ""));
+  if (out.empty()) out.push_back("none");
+  return out;
+}
+
+// lm-eval's order: filter-major, metrics in metric_list order; anything else after.
+std::vector<std::string> ordered_keys(const std::map<std::string, Metric>& metrics, const json& config) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const std::string& filter : filter_names(config))
+    if (config.contains("metric_list") && config["metric_list"].is_array())
+      for (const auto& m : config["metric_list"]) {
+        const std::string key = m.value("metric", "") + "," + filter;
+        if (metrics.count(key) && seen.insert(key).second) out.push_back(key);
+      }
+  for (const auto& [key, m] : metrics)
+    if (seen.insert(key).second) out.push_back(key);
+  return out;
+}
+
+json metrics_entry(const std::vector<std::string>& keys, const std::map<std::string, Metric>& metrics) {
+  json entry = json::object();
+  for (const std::string& key : keys) {
+    entry[key] = number_or_null(metrics.at(key).value);
+    entry[stderr_key(key)] = number_or_na(metrics.at(key).stderr_value);
+  }
+  return entry;
+}
+
+struct TaskRow {
+  int64_t id = 0, num_docs = 0;
+  std::string name, suite, version;
+  json config;
+  std::map<std::string, Metric> metrics;
+};
+
+struct SuiteRow {
+  int64_t id = 0;
+  std::string name, alias, version;
+  std::vector<std::string> tasks;
+  std::map<std::string, Metric> metrics;  // suite_scores; empty: the group does not aggregate
+};
+
+std::map<std::string, Metric> read_metrics(Database& db, const char* sql, int64_t run, int64_t model,
+                                           int64_t id) {
+  auto q = db.prepare(sql);
+  q.bind_all(run, model, id);
+  std::map<std::string, Metric> out;
+  while (q.step()) out[q.text(0)] = {q.real(1), q.real(2), q.int64(3), q.int64(4) != 0};
+  return out;
+}
+
+std::vector<TaskRow> read_tasks(Database& db, int64_t run, int64_t model) {
+  auto q = db.prepare(
+      "SELECT DISTINCT t.task_id, t.name, t.suite, t.version, t.num_docs, t.config FROM scores s"
+      " JOIN tasks t USING (task_id) WHERE s.run_id = ? AND s.model_id = ? ORDER BY t.name, t.task_id");
+  q.bind_all(run, model);
+  std::vector<TaskRow> out;
+  while (q.step()) {
+    TaskRow t;
+    t.id = q.int64(0);
+    t.name = q.text(1);
+    t.suite = q.text(2);
+    t.version = q.text(3);
+    t.num_docs = q.int64(4);
+    t.config = parse_or(q.text(5), json::object());
+    t.metrics = read_metrics(db,
+                             "SELECT metric, value, stderr, n, higher_is_better FROM scores"
+                             " WHERE run_id = ? AND model_id = ? AND task_id = ?",
+                             run, model, t.id);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The suite version each grouped task ran under: the one with suite scores
+// for this (run, model), else the newest of that name.
+std::vector<SuiteRow> read_suites(Database& db, int64_t run, int64_t model, const std::vector<TaskRow>& tasks) {
+  std::set<std::string> names;
+  for (const TaskRow& t : tasks)
+    if (!t.suite.empty()) names.insert(t.suite);
+  std::vector<SuiteRow> out;
+  for (const std::string& name : names) {
+    auto q = db.prepare(
+        "SELECT u.suite_id, u.alias, u.version, u.tasks FROM suites u WHERE u.name = ?1"
+        " ORDER BY EXISTS (SELECT 1 FROM suite_scores s WHERE s.suite_id = u.suite_id AND"
+        " s.run_id = ?2 AND s.model_id = ?3) DESC, u.suite_id DESC LIMIT 1");
+    q.bind_all(name, run, model);
+    if (!q.step()) continue;  // tasks of a suite this database does not describe: ungrouped
+    SuiteRow s;
+    s.id = q.int64(0);
+    s.name = name;
+    s.alias = q.text(1);
+    s.version = q.text(2);
+    for (const auto& t : parse_or(q.text(3), json::array())) s.tasks.push_back(t.is_string() ? t.get<std::string>() : t.dump());
+    s.metrics = read_metrics(db,
+                             "SELECT metric, value, stderr, n, higher_is_better FROM suite_scores"
+                             " WHERE run_id = ? AND model_id = ? AND suite_id = ?",
+                             run, model, s.id);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// task -> sha256 of every sample's doc_hash + prompt_hash + target_hash, one
+// pass per filter (the samples file's line order).
+json task_hashes(ResultsStore& store, int64_t run, int64_t model, const std::vector<TaskRow>& tasks) {
+  json out = json::object();
+  for (const TaskRow& t : tasks) {
+    const auto samples = store.stored_samples(run, model, t.id);
+    std::string joined;
+    bool hashed = !samples.empty();
+    for (const auto& s : samples) hashed = hashed && !s.doc_hash.empty();
+    if (!hashed) continue;
+    for (size_t f = 0; f < filter_names(t.config).size(); ++f)
+      for (const auto& s : samples) joined += s.doc_hash + s.prompt_hash + s.target_hash;
+    out[t.name] = sha256_hex(joined);
+  }
+  return out;
+}
+
+json token_pair(const json& special, const char* name) {
+  if (!special.contains(name) || !special[name].is_array() || special[name].size() != 2) return {nullptr, "None"};
+  const json& t = special[name];
+  return {t[0], t[1].is_number() ? json(std::to_string(t[1].get<int64_t>())) : json("None")};
+}
+
+}  // namespace
+
+std::string sanitized_model_name(const std::string& name) {
+  static const std::string kBad = "\"<>:/|\\?*[]";
+  std::string out;
+  for (size_t i = 0; i < name.size();) {
+    if (kBad.find(name[i]) == std::string::npos) {
+      out += name[i++];
+      continue;
+    }
+    while (i < name.size() && kBad.find(name[i]) != std::string::npos) ++i;
+    out += "__";
+  }
+  return out;
+}
+
+json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
+  Database& db = store.database();
+  ReadTransaction snapshot(db);
+  const std::vector<TaskRow> tasks = read_tasks(db, run_id, model_id);
+  const std::vector<SuiteRow> suites = read_suites(db, run_id, model_id, tasks);
+  std::map<std::string, const TaskRow*> by_name;
+  for (const TaskRow& t : tasks) by_name[t.name] = &t;
+
+  json results = json::object(), groups = json::object(), group_subtasks = json::object();
+  json configs = json::object(), versions = json::object(), n_shot = json::object();
+  json higher = json::object(), n_samples = json::object();
+  std::set<std::string> grouped;
+  auto task_higher = [](const TaskRow& t) {
+    json h = json::object();
+    for (const auto& [key, m] : t.metrics) h[split_key(key).first] = m.higher;
+    return h;
+  };
+  for (const SuiteRow& s : suites) {
+    const std::string alias = s.alias.empty() ? s.name : s.alias;
+    json group_higher = json::object();
+    std::set<int64_t> shots;
+    if (s.metrics.empty()) {
+      results[s.name] = {{" ", " "}, {"alias", alias}};
+    } else {
+      std::vector<std::string> keys;
+      for (const auto& [key, m] : s.metrics) keys.push_back(key);
+      json entry = metrics_entry(keys, s.metrics);
+      entry["alias"] = alias;
+      results[s.name] = entry;
+      groups[s.name] = entry;
+      versions[s.name] = parse_or(s.version, json(nullptr));
+    }
+    for (const std::string& name : s.tasks) {
+      auto it = by_name.find(name);
+      if (it == by_name.end() || it->second->suite != s.name) continue;
+      const TaskRow& t = *it->second;
+      grouped.insert(name);
+      json entry{{"alias", " - " + name}};
+      entry.update(metrics_entry(ordered_keys(t.metrics, t.config), t.metrics));
+      results[name] = entry;
+      for (const auto& [metric, value] : task_higher(t).items())
+        group_higher[metric] = group_higher.contains(metric) && group_higher[metric] != value ? json(nullptr) : value;
+      shots.insert(t.config.value("num_fewshot", int64_t{0}));
+    }
+    group_subtasks[s.name] = s.tasks;
+    higher[s.name] = group_higher;
+    if (shots.size() == 1) n_shot[s.name] = *shots.begin();
+  }
+  for (const TaskRow& t : tasks) {
+    if (!grouped.count(t.name)) {
+      json entry{{"alias", t.name}};
+      entry.update(metrics_entry(ordered_keys(t.metrics, t.config), t.metrics));
+      results[t.name] = entry;
+      group_subtasks[t.name] = json::array();
+    }
+    configs[t.name] = t.config;
+    versions[t.name] = parse_or(t.version, json(t.version));
+    n_shot[t.name] = t.config.value("num_fewshot", int64_t{0});
+    higher[t.name] = task_higher(t);
+    int64_t effective = 0;
+    for (const auto& [key, m] : t.metrics) effective = std::max(effective, m.n);
+    n_samples[t.name] = {{"original", t.num_docs}, {"effective", effective}};
+  }
+
+  auto run_q = db.prepare(
+      "SELECT run_key, plan, status, started_at, finished_at, git_revision, host, device, dtype, shard,"
+      " settings FROM runs WHERE run_id = ?");
+  run_q.bind(1, run_id);
+  if (!run_q.step()) db.fail("results_document: no run " + std::to_string(run_id), 0);
+  const json settings = parse_or(run_q.text(10), json::object());
+  auto model_q = db.prepare(
+      "SELECT name, path, gate_variant, max_length, num_parameters, special_tokens FROM models"
+      " WHERE model_id = ?");
+  model_q.bind(1, model_id);
+  if (!model_q.step()) db.fail("results_document: no model " + std::to_string(model_id), 0);
+  const std::string model_path = model_q.text(1).empty() ? model_q.text(0) : model_q.text(1);
+  const std::string dtype = run_q.text(8);
+  std::string model_args = fmt::format("pretrained={},dtype={}", model_path, dtype);
+  if (settings.contains("gates_file") && settings["gates_file"].is_string() &&
+      !settings["gates_file"].get<std::string>().empty())
+    model_args += ",gates=" + settings["gates_file"].get<std::string>();
+  const json special = parse_or(model_q.text(5), json::object());
+  const auto setting = [&](const char* key) { return settings.contains(key) ? settings[key] : json(nullptr); };
+  json config{{"model", "moebench"},
+              {"model_args", model_args},
+              {"model_num_parameters", model_q.int64(4)},
+              {"model_dtype", "torch." + dtype},
+              {"model_revision", "main"},
+              {"model_sha", ""},
+              {"batch_size", setting("batch_size")},
+              {"batch_sizes", settings.value("batch_sizes", json::array())},
+              {"device", text_or_null(run_q.text(7))},
+              {"use_cache", nullptr},
+              {"limit", setting("limit")},
+              {"bootstrap_iters", 100000},
+              {"gen_kwargs", setting("gen_kwargs")},
+              {"random_seed", settings.value("random_seed", json(0))},
+              {"numpy_seed", settings.value("numpy_seed", json(1234))},
+              {"torch_seed", settings.value("torch_seed", json(1234))},
+              {"fewshot_seed", settings.value("fewshot_seed", json(1234))}};
+
+  json out = json::object();
+  out["results"] = results;
+  if (!groups.empty()) out["groups"] = groups;
+  out["group_subtasks"] = group_subtasks;
+  out["configs"] = configs;
+  out["versions"] = versions;
+  out["n-shot"] = n_shot;
+  out["higher_is_better"] = higher;
+  out["n-samples"] = n_samples;
+  out["config"] = config;
+  out["git_hash"] = text_or_null(run_q.text(5));
+  const double start = epoch_seconds(run_q.text(3));
+  const double end = run_q.is_null(4) ? std::nan("") : epoch_seconds(run_q.text(4));
+  out["date"] = number_or_null(start);
+  out["pretty_env_info"] = fmt::format("moebench on {} ({})", run_q.text(6), run_q.text(7));
+  out["transformers_version"] = "N/A";
+  out["lm_eval_version"] = "N/A";
+  out["upper_git_hash"] = nullptr;
+  out["tokenizer_pad_token"] = token_pair(special, "pad");
+  out["tokenizer_eos_token"] = token_pair(special, "eos");
+  out["tokenizer_bos_token"] = token_pair(special, "bos");
+  const json eos = token_pair(special, "eos");
+  out["eot_token_id"] = special.contains("eos") && special["eos"].is_array() && special["eos"].size() == 2
+                            ? special["eos"][1] : json(nullptr);
+  out["max_length"] = model_q.int64(3);
+  out["task_hashes"] = task_hashes(store, run_id, model_id, tasks);
+  out["model_source"] = "moebench";
+  out["model_name"] = model_path;
+  out["model_name_sanitized"] = sanitized_model_name(model_path);
+  out["system_instruction"] = nullptr;
+  out["system_instruction_sha"] = nullptr;
+  out["fewshot_as_multiturn"] = false;
+  const std::string chat = settings.value("chat_template", "none");
+  out["chat_template"] = chat == "none" ? json(nullptr) : json(chat);
+  out["chat_template_sha"] = chat == "none" ? json(nullptr) : json(sha256_hex(chat));
+  out["start_time"] = number_or_null(start);
+  out["end_time"] = number_or_null(end);
+  out["total_evaluation_time_seconds"] = std::isfinite(end - start) ? fmt::format("{}", end - start) : "N/A";
+  out["moebench"] = {{"run_id", run_id},           {"run_key", run_q.text(0)},
+                     {"status", run_q.text(2)},     {"plan", run_q.text(1)},
+                     {"shard", run_q.text(9)},      {"model", model_q.text(0)},
+                     {"gate_variant", model_q.text(2)}, {"settings", settings}};
+  return out;
+}
+
+json results_documents(ResultsStore& store, std::optional<int64_t> run) {
+  auto q = store.database().prepare(
+      "SELECT DISTINCT s.run_id, s.model_id FROM scores s JOIN models m USING (model_id)"
+      " WHERE ?1 IS NULL OR s.run_id = ?1 ORDER BY s.run_id, m.name, m.gate_variant, s.model_id");
+  if (run)
+    q.bind(1, *run);
+  else
+    q.bind_null(1);
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  while (q.step()) pairs.emplace_back(q.int64(0), q.int64(1));
+  json out = json::array();
+  for (auto [r, m] : pairs) out.push_back(results_document(store, r, m));
+  return out;
+}
+
+std::string score_table(const json& results) {
+  std::string out = "|Tasks|Version|Filter|n-shot|Metric| |Value| |Stderr|\n"
+                    "|-----|------:|------|-----:|------|-|----:|-|-----:|\n";
+  auto row = [&](const std::string& name, const json& entry) {
+    const std::string alias = entry.value("alias", name);
+    const json version = results["versions"].value(name, json());
+    const json shots = results["n-shot"].value(name, json());
+    bool first = true;
+    for (const auto& [key, value] : entry.items()) {
+      if (key.find(',') == std::string::npos || key.find("_stderr,") != std::string::npos) continue;
+      if (!value.is_number()) continue;
+      const auto [metric, filter] = split_key(key);
+      std::string err = "N/A";
+      const std::string sk = stderr_key(key);
+      if (entry.contains(sk) && entry[sk].is_number()) err = fmt::format("{:.4f}", entry[sk].get<double>());
+      const bool up = results["higher_is_better"].value(name, json::object()).value(metric, json(true)) != json(false);
+      out += fmt::format("|{}|{}|{}|{}|{}|{}|{:.4f}|±|{}|\n", first ? alias : "",
+                         first && !version.is_null() ? version.dump() : "", filter,
+                         first && !shots.is_null() ? shots.dump() : "", metric, up ? "↑" : "↓",
+                         value.get<double>(), err);
+      first = false;
+    }
+  };
+  for (const auto& [name, entry] : results["results"].items()) row(name, entry);
+  return out;
+}
+
+}  // namespace moebench::store
