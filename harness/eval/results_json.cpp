@@ -42,17 +42,23 @@ json task_config_json(const TaskSpec& spec) {
     }
     metrics.push_back(entry);
   }
+  // lm-eval's TaskConfig.to_dict: these keys are always written (their defaults are not None).
+  bool runs_code = false;
+  for (const MetricSpec& m : spec.metric_list) runs_code = runs_code || m.metric.rfind("pass", 0) == 0;
   json config{{"task", spec.task},
               {"dataset_path", spec.dataset_path.string()},
-              {"output_type", to_string(spec.output_type)},
               {"doc_to_text", spec.doc_to_text},
+              {"unsafe_code", runs_code},
+              {"description", spec.description},
               {"target_delimiter", spec.target_delimiter},
               {"fewshot_delimiter", spec.fewshot_delimiter},
               {"num_fewshot", spec.num_fewshot},
               {"fewshot_seed", spec.fewshot_seed},
               {"fewshot_config", {{"sampler", spec.fewshot_config.sampler}}},
-              {"repeats", spec.repeats},
               {"metric_list", metrics},
+              {"output_type", to_string(spec.output_type)},
+              {"repeats", spec.repeats},
+              {"should_decontaminate", false},
               {"metadata", spec.metadata}};
   if (spec.doc_to_target_index) {
     config["doc_to_target"] = *spec.doc_to_target_index;
@@ -61,7 +67,6 @@ json task_config_json(const TaskSpec& spec) {
   }
   if (!spec.doc_to_choice.empty()) config["doc_to_choice"] = spec.doc_to_choice;
   if (!spec.doc_to_choice_list.empty()) config["doc_to_choice"] = spec.doc_to_choice_list;
-  if (!spec.description.empty()) config["description"] = spec.description;
   if (!spec.fewshot_path.empty()) config["fewshot_path"] = spec.fewshot_path.string();
   if (!spec.fewshot_config.doc_to_target.empty()) {
     config["fewshot_config"]["doc_to_target"] = spec.fewshot_config.doc_to_target;

@@ -227,7 +227,8 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
       json entry{{"alias", " - " + name}};
       entry.update(metrics_entry(ordered_keys(t.metrics, t.config), t.metrics));
       results[name] = entry;
-      for (const auto& [metric, value] : task_higher(t).items())
+      const json task_map = task_higher(t);
+      for (const auto& [metric, value] : task_map.items())
         group_higher[metric] = group_higher.contains(metric) && group_higher[metric] != value ? json(nullptr) : value;
       shots.insert(t.config.value("num_fewshot", int64_t{0}));
     }
@@ -309,7 +310,6 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
   out["tokenizer_pad_token"] = token_pair(special, "pad");
   out["tokenizer_eos_token"] = token_pair(special, "eos");
   out["tokenizer_bos_token"] = token_pair(special, "bos");
-  const json eos = token_pair(special, "eos");
   out["eot_token_id"] = special.contains("eos") && special["eos"].is_array() && special["eos"].size() == 2
                             ? special["eos"][1] : json(nullptr);
   out["max_length"] = model_q.int64(3);
@@ -353,8 +353,9 @@ std::string score_table(const json& results) {
                     "|-----|------:|------|-----:|------|-|----:|-|-----:|\n";
   auto row = [&](const std::string& name, const json& entry) {
     const std::string alias = entry.value("alias", name);
-    const json version = results["versions"].value(name, json());
-    const json shots = results["n-shot"].value(name, json());
+    const json none = json::object();
+    const json version = results.value("versions", none).value(name, json());
+    const json shots = results.value("n-shot", none).value(name, json());
     bool first = true;
     for (const auto& [key, value] : entry.items()) {
       if (key.find(',') == std::string::npos || key.find("_stderr,") != std::string::npos) continue;
@@ -363,7 +364,7 @@ std::string score_table(const json& results) {
       std::string err = "N/A";
       const std::string sk = stderr_key(key);
       if (entry.contains(sk) && entry[sk].is_number()) err = fmt::format("{:.4f}", entry[sk].get<double>());
-      const bool up = results["higher_is_better"].value(name, json::object()).value(metric, json(true)) != json(false);
+      const bool up = results.value("higher_is_better", none).value(name, none).value(metric, json(true)) != json(false);
       out += fmt::format("|{}|{}|{}|{}|{}|{}|{:.4f}|±|{}|\n", first ? alias : "",
                          first && !version.is_null() ? version.dump() : "", filter,
                          first && !shots.is_null() ? shots.dump() : "", metric, up ? "↑" : "↓",
@@ -371,7 +372,8 @@ std::string score_table(const json& results) {
       first = false;
     }
   };
-  for (const auto& [name, entry] : results["results"].items()) row(name, entry);
+  if (results.contains("results"))
+    for (const auto& [name, entry] : results.at("results").items()) row(name, entry);
   return out;
 }
 
