@@ -91,7 +91,52 @@ struct Responder {
   std::shared_ptr<const model::LanguageModel> lm;
   std::unique_ptr<engine::Engine> engine;
   Generations generations;
+
+  // The unit's documents: the first `limit` (lm-eval's --limit), or those with stored generations.
+  std::vector<size_t> docs(const eval::Task& task, const eval::EvalConfig& config) const {
+    if (!lm) return eval::generation_docs(task, generations.at(task.name()));
+    std::vector<size_t> out(config.limited_docs(task.docs().size()));
+    for (size_t d = 0; d < out.size(); ++d) out[d] = d;
+    return out;
+  }
 };
+
+// One transaction's worth of documents: answered, scored and made into rows.
+struct Batch {
+  std::vector<store::SampleRecord> records;
+  int64_t requests = 0, truncated = 0;  // requests made, and how many were cut to fit the context
+};
+
+Batch run_batch(const eval::Task& task, const RunPlan& plan, Responder& responder, std::vector<size_t> docs,
+                const eval::Sandbox* sandbox, bool record_routing) {
+  Batch batch;
+  eval::PreparedTask prepared = eval::prepare_task(task, plan.eval, std::move(docs));
+  RoutingRecorder recorder;
+  std::vector<int64_t> doc_of_request;
+  for (size_t k : prepared.flat_doc) doc_of_request.push_back(static_cast<int64_t>(prepared.docs[k]));
+  recorder.set_request_docs(doc_of_request);
+  auto responses = responder.engine
+                       ? eval::run_requests(prepared, *responder.engine, record_routing ? &recorder : nullptr)
+                       : eval::generation_responses(prepared, responder.generations.at(task.name()));
+  if (responder.engine) batch.truncated = responder.engine->take_truncated();
+  batch.requests = static_cast<int64_t>(prepared.flat.size());
+  const eval::TaskRun scored = eval::score_task(std::move(prepared), std::move(responses), sandbox);
+  for (size_t k = 0; k < scored.prepared.docs.size(); ++k) {
+    const size_t doc = scored.prepared.docs[k];
+    store::SampleRecord rec;
+    rec.doc_id = static_cast<int64_t>(doc);
+    rec.prompt = scored.prepared.contexts[k];
+    rec.responses = stored_responses(scored.responses[k]);
+    rec.score = stored_score(scored.scores[k]);
+    const eval::SampleHashes hashes = eval::sample_hashes(task, doc, scored.prepared.requests[k]);
+    rec.doc_hash = hashes.doc_hash;
+    rec.prompt_hash = hashes.prompt_hash;
+    rec.target_hash = hashes.target_hash;
+    if (record_routing) rec.routing = recorder.take(rec.doc_id);
+    batch.records.push_back(std::move(rec));
+  }
+  return batch;
+}
 
 }  // namespace
 
@@ -150,12 +195,7 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
       const int64_t task_id = store.upsert_task(tinfo);
 
       // What is left of this unit, in document order.
-      std::vector<size_t> docs;
-      if (responder.lm) {
-        for (size_t d = 0; d < plan.eval.limited_docs(task.docs().size()); ++d) docs.push_back(d);
-      } else {
-        docs = eval::generation_docs(task, responder.generations.at(task.name()));
-      }
+      const std::vector<size_t> docs = responder.docs(task, plan.eval);
       const std::vector<int64_t> stored = store.stored_doc_ids(summary.run_id, model_id, task_id);
       const std::set<int64_t> done(stored.begin(), stored.end());
       std::vector<size_t> pending;
@@ -167,38 +207,15 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
 
       const bool record = responder.lm && plan.routing.mode != store::RoutingMode::None && responder.lm->config().is_moe();
       int64_t truncated = 0, requests = 0;
-      for (size_t begin = 0; begin < pending.size(); begin += plan.docs_per_transaction) {
-        if (InterruptScope::requested()) break;
-        std::vector<size_t> chunk(pending.begin() + begin,
-                                  pending.begin() + std::min(pending.size(), begin + plan.docs_per_transaction));
-        eval::PreparedTask prepared = eval::prepare_task(task, plan.eval, chunk);
-        RoutingRecorder recorder;
-        std::vector<int64_t> doc_of_request;
-        for (size_t k : prepared.flat_doc) doc_of_request.push_back(static_cast<int64_t>(prepared.docs[k]));
-        recorder.set_request_docs(doc_of_request);
-        auto responses = responder.engine
-                             ? eval::run_requests(prepared, *responder.engine, record ? &recorder : nullptr)
-                             : eval::generation_responses(prepared, responder.generations.at(task.name()));
-        if (responder.engine) truncated += responder.engine->take_truncated();
-        requests += static_cast<int64_t>(prepared.flat.size());
-        eval::TaskRun scored = eval::score_task(std::move(prepared), std::move(responses), sandbox.get());
-        std::vector<store::SampleRecord> records;
-        for (size_t k = 0; k < scored.prepared.docs.size(); ++k) {
-          const size_t doc = scored.prepared.docs[k];
-          store::SampleRecord rec;
-          rec.doc_id = static_cast<int64_t>(doc);
-          rec.prompt = scored.prepared.contexts[k];
-          rec.responses = stored_responses(scored.responses[k]);
-          rec.score = stored_score(scored.scores[k]);
-          const eval::SampleHashes hashes = eval::sample_hashes(task, doc, scored.prepared.requests[k]);
-          rec.doc_hash = hashes.doc_hash;
-          rec.prompt_hash = hashes.prompt_hash;
-          rec.target_hash = hashes.target_hash;
-          if (record) rec.routing = recorder.take(rec.doc_id);
-          records.push_back(std::move(rec));
-        }
-        summary.samples_written += store.write_samples(summary.run_id, model_id, task_id, records, plan.routing).inserted;
-        progress.advance(static_cast<int64_t>(records.size()));
+      for (size_t begin = 0; begin < pending.size() && !InterruptScope::requested(); begin += plan.docs_per_transaction) {
+        const size_t end = std::min(pending.size(), begin + plan.docs_per_transaction);
+        Batch batch = run_batch(task, plan, responder, {pending.begin() + begin, pending.begin() + end},
+                                sandbox.get(), record);
+        truncated += batch.truncated;
+        requests += batch.requests;
+        summary.samples_written +=
+            store.write_samples(summary.run_id, model_id, task_id, batch.records, plan.routing).inserted;
+        progress.advance(static_cast<int64_t>(batch.records.size()));
       }
       if (truncated > 0)
         std::cerr << fmt::format("warning: {}: {} of {} requests did not fit {}'s context of {} tokens and were "

@@ -145,6 +145,23 @@ TEST_F(PlanRun, ShardsOnOneDatabaseAndMergedDatabasesGiveTheSameScores) {
     ASSERT_EQ(got.size(), expected.size()) << db;
     for (const auto& [key, value] : expected) EXPECT_NEAR(got[key], value, 1e-6) << db << " " << key;
   }
+  // Suite scores too: each shard stored a partial suite; the shared database
+  // recomputes them as units land, the merge once every shard is in.
+  const auto suite_scores = [](const fs::path& db) {
+    std::map<std::string, std::pair<double, int64_t>> out;
+    for (const SuiteScoreRow& r : ResultsStore::open(db).suite_scores()) out[r.suite + "|" + r.metric] = {r.value, r.tasks};
+    return out;
+  };
+  const auto want = suite_scores(single);
+  ASSERT_FALSE(want.empty());
+  for (const fs::path& db : {shared, dir_.path() / "merged.sqlite"}) {
+    const auto got = suite_scores(db);
+    ASSERT_EQ(got.size(), want.size()) << db;
+    for (const auto& [key, value] : want) {
+      EXPECT_NEAR(got.at(key).first, value.first, 1e-9) << db << " " << key;
+      EXPECT_EQ(got.at(key).second, value.second) << db << " " << key;
+    }
+  }
 }
 
 }  // namespace
