@@ -204,18 +204,21 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
     for (const auto& [key, m] : t.metrics) h[split_key(key).first] = m.higher;
     return h;
   };
+  // lm-eval's order of results: top-level names sorted, a group followed by its tasks.
+  std::map<std::string, std::vector<std::pair<std::string, json>>> blocks;
   for (const SuiteRow& s : suites) {
     const std::string alias = s.alias.empty() ? s.name : s.alias;
     json group_higher = json::object();
     std::set<int64_t> shots;
+    auto& block = blocks[s.name];
     if (s.metrics.empty()) {
-      results[s.name] = {{" ", " "}, {"alias", alias}};
+      block.emplace_back(s.name, json{{" ", " "}, {"alias", alias}});
     } else {
       std::vector<std::string> keys;
       for (const auto& [key, m] : s.metrics) keys.push_back(key);
       json entry = metrics_entry(keys, s.metrics);
       entry["alias"] = alias;
-      results[s.name] = entry;
+      block.emplace_back(s.name, entry);
       groups[s.name] = entry;
       versions[s.name] = parse_or(s.version, json(nullptr));
     }
@@ -226,7 +229,7 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
       grouped.insert(name);
       json entry{{"alias", " - " + name}};
       entry.update(metrics_entry(ordered_keys(t.metrics, t.config), t.metrics));
-      results[name] = entry;
+      block.emplace_back(name, entry);
       const json task_map = task_higher(t);
       for (const auto& [metric, value] : task_map.items())
         group_higher[metric] = group_higher.contains(metric) && group_higher[metric] != value ? json(nullptr) : value;
@@ -240,7 +243,7 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
     if (!grouped.count(t.name)) {
       json entry{{"alias", t.name}};
       entry.update(metrics_entry(ordered_keys(t.metrics, t.config), t.metrics));
-      results[t.name] = entry;
+      blocks[t.name].emplace_back(t.name, entry);
       group_subtasks[t.name] = json::array();
     }
     configs[t.name] = t.config;
@@ -251,6 +254,8 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
     for (const auto& [key, m] : t.metrics) effective = std::max(effective, m.n);
     n_samples[t.name] = {{"original", t.num_docs}, {"effective", effective}};
   }
+  for (const auto& [top, block] : blocks)
+    for (const auto& [name, entry] : block) results[name] = entry;
 
   auto run_q = db.prepare(
       "SELECT run_key, plan, status, started_at, finished_at, git_revision, host, device, dtype, shard,"

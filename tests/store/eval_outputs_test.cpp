@@ -149,6 +149,39 @@ TEST_F(EvalOutputs, PromptsCutToFitTheContextAreCountedOncePerTask) {
   EXPECT_EQ(warnings, 1u) << r.err;
 }
 
+TEST_F(EvalOutputs, APlanIsCheckedWholeBeforeARunIsRecorded) {
+  // The second model is missing and a recipe names an expert that is not
+  // there: both are reported before any database exists.
+  testing::write_text(dir_.path() / "recipe.yml", R"(base_model: tiny-mixtral
+experts:
+  - source_model: tiny-mixtral
+    positive_prompts: ["math"]
+  - source_model: tiny-mixtral
+    positive_prompts: ["code"]
+)");
+  const fs::path db = dir_.path() / "r.sqlite";
+  const auto run = [&](const std::string& models) {
+    testing::write_text(dir_.path() / "plan.yml", "plan: checked\nsuites: [math]\nmodels:\n" + models);
+    return run_moebench({"run", (dir_.path() / "plan.yml").string(), "--db", db.string()});
+  };
+  auto r = run("  - path: tiny-mixtral\n  - path: no-such-model\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("models[1]: model directory"));
+  EXPECT_THAT(r.err, HasSubstr("no-such-model"));
+  EXPECT_FALSE(fs::exists(db));
+  r = run("  - recipe: recipe.yml\n    evaluate_sources: false\n    expected_experts: {math: tiny-mixtral-2}\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("expected_experts.math: 'tiny-mixtral-2' is not one of the recipe's experts (tiny-mixtral, tiny-mixtral)"));
+  EXPECT_FALSE(fs::exists(db));
+  r = run("  - recipe: recipe.yml\n    evaluate_sources: false\n    expected_experts: {maths: tiny-mixtral}\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("the plan runs no suite 'maths' (its suites: math)"));
+  r = run_moebench({"run", (dir_.path() / "plan.yml").string(), "--db", db.string(), "--shard", "4/4"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--shard"));
+  EXPECT_FALSE(fs::exists(db));
+}
+
 TEST_F(EvalOutputs, SigintMarksTheRunInterruptedAndThePrintedCommandResumesIt) {
   testing::write_text(dir_.path() / "plan.yml", R"(plan: sigint
 suites: [math, truthfulness]
