@@ -51,6 +51,18 @@ void check_outputs(const EvalArgs& a) {
   if (!a.out.empty() && !a.samples.empty()) check_output_apart(a.samples, "--samples", a.out, "the --out file");
   for (const auto& [flag, path] : {std::pair{"--out", a.out}, std::pair{"--samples", a.samples}})
     if (!path.empty() && !a.generations.empty()) check_output_apart(path, flag, a.generations, "the --generations file");
+  if (!a.output_path.empty()) {
+    // A folder (made if missing) or FILE.json; the names inside get a date, so only the place is checked.
+    const std::filesystem::path p = a.output_path;
+    std::error_code ec;
+    if (p.extension() == ".json") {
+      check_output_file(p, "--output_path");
+    } else if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec)) {
+      fail_input("--output_path", "'{}' is a file; give a folder, or a path ending in .json", a.output_path);
+    } else {
+      check_output_file(p / "results.json", "--output_path");
+    }
+  }
   if (a.log_samples && a.output_path.empty() && a.samples.empty())
     fail_input("--log_samples", "give --output_path (lm-eval's samples files) or --samples FILE");
 }
@@ -61,8 +73,10 @@ jobs::EvalJob make_job(const EvalArgs& a) {
   if (a.generations.empty()) job.model = a.flags.required_model("eval");
   jobs::RunPlan& plan = job.plan;
   plan.file = "eval";
-  plan.tasks = {a.suites, a.tasks, a.data,
-                a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir)};
+  plan.tasks.suites = a.suites;
+  plan.tasks.tasks = a.tasks;
+  plan.tasks.data = a.data;
+  plan.tasks.tasks_dir = a.tasks_dir.empty() ? eval::default_tasks_dir() : std::filesystem::path(a.tasks_dir);
   plan.tasks.num_fewshot = a.num_fewshot;
   plan.seeds = jobs::parse_seeds(a.seed, "--seed");
   plan.tasks.fewshot_seed = plan.seeds[3];
@@ -77,8 +91,13 @@ jobs::EvalJob make_job(const EvalArgs& a) {
   // Routing rows only where they are kept: a database file.
   plan.routing.mode = store::parse_routing_mode(a.routing.empty() ? (a.db.empty() ? "none" : "tokens") : a.routing,
                                                 "--routing");
-  plan.hash = jobs::fingerprint(fmt::format("{}|{}|{}|{}|{}", job.model, job.generations,
-                                            fmt::join(a.suites, ","), fmt::join(a.tasks, ","), fmt::join(a.data, ",")));
+  // Everything that changes results names the run (its default key): a second
+  // `eval --db` with other settings is another run, not a resumed one.
+  plan.hash = jobs::fingerprint(fmt::format(
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", job.model, job.generations, fmt::join(a.suites, ","),
+      fmt::join(a.tasks, ","), fmt::join(a.data, ","), a.limit, a.num_fewshot, a.gen_kwargs, a.seed,
+      a.chat_template, a.add_bos, plan.open.load.device, plan.open.load.dtype, plan.open.gates_file,
+      a.batch));
   job.db = a.db;
   job.run.run_key = a.run_name;
   job.run.allow_unsandboxed_code = a.allow_unsandboxed;

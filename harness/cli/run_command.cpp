@@ -44,6 +44,8 @@ void register_run(CLI::App& app) {
       if (f.threads->count()) plan.open.load.threads = given.load.threads;
       plan.open.load.origin.clear();  // messages now name the flags
       model::check_load_options(plan.open.load);
+      // Settings that change results are part of what the run key stands for.
+      plan.hash = jobs::fingerprint(fmt::format("{}|{}|{}", plan.hash, plan.open.load.device, plan.open.load.dtype));
     }
     if (f.models_dir->count()) plan.open.models_dir = given.models_dir;
     options.run_key = a->run_key;

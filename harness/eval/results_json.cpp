@@ -1,5 +1,7 @@
 #include "harness/eval/results_json.h"
 
+#include "harness/eval/task_selection.h"
+
 #include <cmath>
 
 #include "harness/util/sha256.h"
@@ -43,12 +45,10 @@ json task_config_json(const TaskSpec& spec) {
     metrics.push_back(entry);
   }
   // lm-eval's TaskConfig.to_dict: these keys are always written (their defaults are not None).
-  bool runs_code = false;
-  for (const MetricSpec& m : spec.metric_list) runs_code = runs_code || m.metric.rfind("pass", 0) == 0;
   json config{{"task", spec.task},
               {"dataset_path", spec.dataset_path.string()},
               {"doc_to_text", spec.doc_to_text},
-              {"unsafe_code", runs_code},
+              {"unsafe_code", runs_generated_code(spec)},
               {"description", spec.description},
               {"target_delimiter", spec.target_delimiter},
               {"fewshot_delimiter", spec.fewshot_delimiter},

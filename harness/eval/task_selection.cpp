@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "harness/eval/datasets.h"
@@ -99,13 +100,14 @@ LoadedTasks load_tasks(const TaskSelection& selection) {
   return out;
 }
 
-bool needs_sandbox(const std::vector<Task>& tasks) {
-  for (const Task& t : tasks) {
-    for (const MetricSpec& m : t.spec().metric_list) {
-      if (m.metric.rfind("pass@", 0) == 0 || m.metric == "pass_at_k") return true;
-    }
-  }
+bool runs_generated_code(const TaskSpec& spec) {
+  for (const MetricSpec& m : spec.metric_list)
+    if (m.metric.rfind("pass@", 0) == 0 || m.metric == "pass_at_k") return true;
   return false;
+}
+
+bool needs_sandbox(const std::vector<Task>& tasks) {
+  return std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return runs_generated_code(t.spec()); });
 }
 
 nlohmann::json parse_gen_kwargs(const std::string& text) {
@@ -123,11 +125,13 @@ nlohmann::json parse_gen_kwargs(const std::string& text) {
       if (eq == std::string::npos) fail_input("--gen_kwargs", "'{}' is not key=value", item);
       const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
       std::string lower = value;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (lower == "true" || lower == "false") {
         out[key] = lower == "true";
-      } else if (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit)) {
-        out[key] = std::stoll(value.substr(0, 18));
+      } else if (!value.empty() && value.size() <= 18 &&
+                 std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+        out[key] = std::stoll(value);  // lm-eval: str.isnumeric() -> int
       } else {
         char* end = nullptr;
         const double number = std::strtod(value.c_str(), &end);

@@ -37,7 +37,9 @@ struct LoadedTasks {
 LoadedTasks load_tasks(const TaskSelection& selection);
 // The bundled suites' directory: $MOEBENCH_TASKS, else the source tree's tasks/.
 std::filesystem::path default_tasks_dir();
-// Whether any task executes generated code (a pass@k metric).
+// Whether a task executes generated code (a pass@k metric; lm-eval's unsafe_code).
+bool runs_generated_code(const TaskSpec& spec);
+// Whether any task does.
 bool needs_sandbox(const std::vector<Task>& tasks);
 
 // --gen_kwargs text as lm-eval parses it: JSON, or "k=v,k2=v2" with true /

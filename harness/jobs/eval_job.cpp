@@ -29,10 +29,8 @@ std::vector<nlohmann::ordered_json> sample_records(store::ResultsStore& store, i
   std::vector<nlohmann::ordered_json> records;
   for (const std::string& filter : task.filter_names()) {
     for (size_t k = 0; k < stored.size(); ++k) {
-      std::vector<eval::Response> responses;
-      for (const auto& r : stored[k].responses) responses.push_back({r.logprob, r.is_greedy, r.text, r.tokens});
       const eval::SampleHashes hashes{stored[k].doc_hash, stored[k].prompt_hash, stored[k].target_hash};
-      records.push_back(eval::sample_record(task, docs[k], prepared.requests[k], responses,
+      records.push_back(eval::sample_record(task, docs[k], prepared.requests[k], eval_responses(stored[k].responses),
                                             eval_score(stored[k].score), filter, hashes));
     }
   }

@@ -83,7 +83,18 @@ store::SuiteInfo suite_info(const eval::SuiteSpec& suite) {
 // resume tomorrow does not start a new run under tomorrow's default key.
 std::string resume_command(const PlanRunOptions& options, const std::string& run_key) {
   if (options.resume_command.find("--run-name") != std::string::npos) return options.resume_command;
-  return options.resume_command + " --run-name '" + run_key + "'";
+  std::string quoted = "'";
+  for (char c : run_key) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return options.resume_command + " --run-name " + quoted + "'";
+}
+
+// A run key names one plan with one set of settings: resuming it with others
+// would mix two experiments in one run.
+void check_resumable(store::ResultsStore& store, const store::RunInfo& run) {
+  for (const store::RunRow& r : store.runs())
+    if (r.run_key == run.run_key && r.plan_hash != run.plan_hash)
+      fail_input(store.file(), "run '{}' was made from another plan or other settings (hash {}, now {}); "
+                 "give this one another --run-name", run.run_key, r.plan_hash, run.plan_hash);
 }
 
 // What one unit's responses come from: the loaded model, or stored generations.
@@ -158,6 +169,7 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
   PlanRunSummary summary;
   const store::RunInfo run = run_info(plan, options);
   summary.run_key = run.run_key;
+  check_resumable(store, run);
   InterruptScope interrupt;
   summary.run_id = store.begin_run(run);
   std::vector<int64_t> suite_ids;
@@ -169,6 +181,7 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
     store::ModelInfo minfo;
     int64_t model_id = 0;
     for (const WorkUnit& unit : units) {
+      if (InterruptScope::requested()) break;  // before loading another model
       const PlanModel& pm = plan.models[unit.model];
       const eval::Task& task = tasks.tasks[unit.task];
       if (loaded != unit.model) {
@@ -239,9 +252,13 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
   }
   if (InterruptScope::requested()) {
     store.finish_run(summary.run_id, store::RunStatus::Interrupted);
-    std::string message = fmt::format("run '{}' interrupted; {} samples stored, none lost", summary.run_key,
-                                      summary.samples_written);
-    if (!options.resume_command.empty())
+    std::string message =
+        store.file() == ":memory:"
+            ? fmt::format("run '{}' interrupted; it was in memory, so nothing was kept (give --db FILE to keep "
+                          "and resume a run)", summary.run_key)
+            : fmt::format("run '{}' interrupted; {} samples stored, none lost", summary.run_key,
+                          summary.samples_written);
+    if (store.file() != ":memory:" && !options.resume_command.empty())
       message += "; resume it with: " + resume_command(options, summary.run_key);
     throw Interrupted(InterruptScope::signal(), message);
   }

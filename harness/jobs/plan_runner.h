@@ -27,8 +27,8 @@ struct PlanRunOptions {
   bool allow_unsandboxed_code = false;
   int sandbox_workers = 0;               // parallel programs of coding tasks (0: all cores)
   PlanProgressOptions progress;          // bar on a terminal, lines in logs
-  // Printed when a signal stops the run (with --run-name added when missing);
-  // empty: the run cannot be resumed (an in-memory database).
+  // Printed when a signal stops a run stored in a file (with --run-name added
+  // when missing); empty: no command is printed.
   std::string resume_command;
 };
 

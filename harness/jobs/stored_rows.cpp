@@ -9,6 +9,13 @@ std::vector<store::SampleResponse> stored_responses(const std::vector<eval::Resp
   return out;
 }
 
+std::vector<eval::Response> eval_responses(const std::vector<store::SampleResponse>& responses) {
+  std::vector<eval::Response> out;
+  out.reserve(responses.size());
+  for (const store::SampleResponse& r : responses) out.push_back({r.logprob, r.is_greedy, r.text, r.tokens});
+  return out;
+}
+
 store::SampleScore stored_score(const eval::SampleScore& s) {
   return {s.metrics, s.weights, s.filtered, s.program_results, s.target};
 }

@@ -12,6 +12,7 @@
 namespace moebench::jobs {
 
 std::vector<store::SampleResponse> stored_responses(const std::vector<eval::Response>& responses);
+std::vector<eval::Response> eval_responses(const std::vector<store::SampleResponse>& responses);
 store::SampleScore stored_score(const eval::SampleScore& score);
 eval::SampleScore eval_score(const store::SampleScore& score);
 std::map<std::string, store::MetricScore> stored_metrics(

@@ -136,20 +136,20 @@ void merge_tasks(Merge& m) {
 void merge_suites(Merge& m, const std::string& now) {
   std::map<int64_t, int64_t> suites;
   auto q = m.src.prepare("SELECT suite_id, name, spec_hash, alias, version, tasks, aggregate FROM suites");
-  while (q.step()) {
-    auto ins = m.dst.prepare(
-        "INSERT INTO suites (name, spec_hash, alias, version, tasks, aggregate) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (name, spec_hash) DO UPDATE SET alias = excluded.alias RETURNING suite_id");
-    ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6));
-    if (!ins.step()) m.dst.fail("merging suite " + q.text(1), 0);
-    suites[q.int64(0)] = ins.int64(0);
-    while (ins.step()) {
-    }
-  }
+  while (q.step())
+    suites[q.int64(0)] = put_suite_row(m.dst, q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6));
+  // A row whose run, model or suite the source lacks (written without foreign
+  // keys) is a bad source, not a crash.
+  const auto mapped = [&](const std::map<int64_t, int64_t>& ids, int64_t id, const char* what) {
+    auto it = ids.find(id);
+    if (it == ids.end())
+      throw StoreError(m.src.file() + ": suite_scores row refers to a missing " + what + " " + std::to_string(id), 0);
+    return it->second;
+  };
   auto groups = m.src.prepare("SELECT DISTINCT run_id, model_id, suite_id FROM suite_scores");
   while (groups.step())
-    recompute_suite_scores(m.dst, m.runs.at(groups.int64(0)), m.models.at(groups.int64(1)),
-                           suites.at(groups.int64(2)), now);
+    recompute_suite_scores(m.dst, mapped(m.runs, groups.int64(0), "run"), mapped(m.models, groups.int64(1), "model"),
+                           mapped(suites, groups.int64(2), "suite"), now);
 }
 
 std::vector<int64_t> doc_ids(Database& db, int64_t run, int64_t model, int64_t task) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "harness/store/stored_json.h"
 #include "harness/util/sha256.h"
 
 using json = nlohmann::ordered_json;
@@ -14,9 +15,21 @@ using json = nlohmann::ordered_json;
 namespace moebench::store {
 namespace {
 
-json parse_or(const std::string& text, json fallback) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? fallback : j;
+// A version as stored: its JSON ("1.0"), else the text itself.
+json version_json(const std::string& text) {
+  try {
+    return json(parse_stored_json(text, "version"));
+  } catch (const StoreError&) {
+    return json(text);
+  }
+}
+
+// obj[key] when it is an integer, else `fallback` (stored JSON may come from anywhere).
+int64_t int_or(const json& obj, const char* key, int64_t fallback) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_number_integer() ? obj[key].get<int64_t>() : fallback;
+}
+std::string string_or(const json& obj, const char* key, const std::string& fallback) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : fallback;
 }
 
 json number_or_na(double v) { return std::isnan(v) ? json("N/A") : json(v); }
@@ -44,7 +57,7 @@ struct Metric {
 std::vector<std::string> filter_names(const json& config) {
   std::vector<std::string> out;
   if (config.contains("filter_list") && config["filter_list"].is_array())
-    for (const auto& f : config["filter_list"]) out.push_back(f.value("name", ""));
+    for (const auto& f : config["filter_list"]) out.push_back(string_or(f, "name", ""));
   if (out.empty()) out.push_back("none");
   return out;
 }
@@ -56,7 +69,7 @@ std::vector<std::string> ordered_keys(const std::map<std::string, Metric>& metri
   for (const std::string& filter : filter_names(config))
     if (config.contains("metric_list") && config["metric_list"].is_array())
       for (const auto& m : config["metric_list"]) {
-        const std::string key = m.value("metric", "") + "," + filter;
+        const std::string key = string_or(m, "metric", "") + "," + filter;
         if (metrics.count(key) && seen.insert(key).second) out.push_back(key);
       }
   for (const auto& [key, m] : metrics)
@@ -109,12 +122,16 @@ std::vector<TaskRow> read_tasks(Database& db, int64_t run, int64_t model) {
     t.suite = q.text(2);
     t.version = q.text(3);
     t.num_docs = q.int64(4);
-    t.config = parse_or(q.text(5), json::object());
+    t.config = parse_stored_object(q.text(5), db.file() + ": tasks.config of task " + t.name);
     t.metrics = read_metrics(db,
                              "SELECT metric, value, stderr, n, higher_is_better FROM scores"
                              " WHERE run_id = ? AND model_id = ? AND task_id = ?",
                              run, model, t.id);
-    out.push_back(std::move(t));
+    // One version of each task (the newest) when an edited spec was resumed under this run.
+    if (!out.empty() && out.back().name == t.name)
+      out.back() = std::move(t);
+    else
+      out.push_back(std::move(t));
   }
   return out;
 }
@@ -138,7 +155,9 @@ std::vector<SuiteRow> read_suites(Database& db, int64_t run, int64_t model, cons
     s.name = name;
     s.alias = q.text(1);
     s.version = q.text(2);
-    for (const auto& t : parse_or(q.text(3), json::array())) s.tasks.push_back(t.is_string() ? t.get<std::string>() : t.dump());
+    const json names = parse_stored_json(q.text(3), db.file() + ": suites.tasks of suite " + name);
+    for (const auto& t : names.is_array() ? names : json::array())
+      if (t.is_string()) s.tasks.push_back(t.get<std::string>());
     s.metrics = read_metrics(db,
                              "SELECT metric, value, stderr, n, higher_is_better FROM suite_scores"
                              " WHERE run_id = ? AND model_id = ? AND suite_id = ?",
@@ -150,16 +169,22 @@ std::vector<SuiteRow> read_suites(Database& db, int64_t run, int64_t model, cons
 
 // task -> sha256 of every sample's doc_hash + prompt_hash + target_hash, one
 // pass per filter (the samples file's line order).
-json task_hashes(ResultsStore& store, int64_t run, int64_t model, const std::vector<TaskRow>& tasks) {
+json task_hashes(Database& db, int64_t run, int64_t model, const std::vector<TaskRow>& tasks) {
   json out = json::object();
   for (const TaskRow& t : tasks) {
-    const auto samples = store.stored_samples(run, model, t.id);
+    auto q = db.prepare(
+        "SELECT doc_hash || prompt_hash || target_hash, doc_hash = '' FROM samples"
+        " WHERE run_id = ? AND model_id = ? AND task_id = ? ORDER BY doc_id");
+    q.bind_all(run, model, t.id);
+    std::string once;
+    bool hashed = true;
+    while (q.step()) {
+      once += q.text(0);
+      hashed = hashed && q.int64(1) == 0;
+    }
+    if (once.empty() || !hashed) continue;  // version-1 rows carry no hashes
     std::string joined;
-    bool hashed = !samples.empty();
-    for (const auto& s : samples) hashed = hashed && !s.doc_hash.empty();
-    if (!hashed) continue;
-    for (size_t f = 0; f < filter_names(t.config).size(); ++f)
-      for (const auto& s : samples) joined += s.doc_hash + s.prompt_hash + s.target_hash;
+    for (size_t f = 0, filters = filter_names(t.config).size(); f < filters; ++f) joined += once;
     out[t.name] = sha256_hex(joined);
   }
   return out;
@@ -220,7 +245,7 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
       entry["alias"] = alias;
       block.emplace_back(s.name, entry);
       groups[s.name] = entry;
-      versions[s.name] = parse_or(s.version, json(nullptr));
+      versions[s.name] = version_json(s.version);
     }
     for (const std::string& name : s.tasks) {
       auto it = by_name.find(name);
@@ -233,7 +258,7 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
       const json task_map = task_higher(t);
       for (const auto& [metric, value] : task_map.items())
         group_higher[metric] = group_higher.contains(metric) && group_higher[metric] != value ? json(nullptr) : value;
-      shots.insert(t.config.value("num_fewshot", int64_t{0}));
+      shots.insert(int_or(t.config, "num_fewshot", 0));
     }
     group_subtasks[s.name] = s.tasks;
     higher[s.name] = group_higher;
@@ -247,8 +272,8 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
       group_subtasks[t.name] = json::array();
     }
     configs[t.name] = t.config;
-    versions[t.name] = parse_or(t.version, json(t.version));
-    n_shot[t.name] = t.config.value("num_fewshot", int64_t{0});
+    versions[t.name] = version_json(t.version);
+    n_shot[t.name] = int_or(t.config, "num_fewshot", 0);
     higher[t.name] = task_higher(t);
     int64_t effective = 0;
     for (const auto& [key, m] : t.metrics) effective = std::max(effective, m.n);
@@ -261,20 +286,18 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
       "SELECT run_key, plan, status, started_at, finished_at, git_revision, host, device, dtype, shard,"
       " settings FROM runs WHERE run_id = ?");
   run_q.bind(1, run_id);
-  if (!run_q.step()) db.fail("results_document: no run " + std::to_string(run_id), 0);
-  const json settings = parse_or(run_q.text(10), json::object());
+  if (!run_q.step()) throw StoreError(db.file() + ": results_document: no run " + std::to_string(run_id), 0);
+  const json settings = parse_stored_object(run_q.text(10), db.file() + ": runs.settings of run " + std::to_string(run_id));
   auto model_q = db.prepare(
       "SELECT name, path, gate_variant, max_length, num_parameters, special_tokens FROM models"
       " WHERE model_id = ?");
   model_q.bind(1, model_id);
-  if (!model_q.step()) db.fail("results_document: no model " + std::to_string(model_id), 0);
+  if (!model_q.step()) throw StoreError(db.file() + ": results_document: no model " + std::to_string(model_id), 0);
   const std::string model_path = model_q.text(1).empty() ? model_q.text(0) : model_q.text(1);
   const std::string dtype = run_q.text(8);
   std::string model_args = fmt::format("pretrained={},dtype={}", model_path, dtype);
-  if (settings.contains("gates_file") && settings["gates_file"].is_string() &&
-      !settings["gates_file"].get<std::string>().empty())
-    model_args += ",gates=" + settings["gates_file"].get<std::string>();
-  const json special = parse_or(model_q.text(5), json::object());
+  if (!model_q.text(2).empty()) model_args += ",gate_variant=" + model_q.text(2);
+  const json special = parse_stored_object(model_q.text(5), db.file() + ": models.special_tokens of " + model_q.text(0));
   const auto setting = [&](const char* key) { return settings.contains(key) ? settings[key] : json(nullptr); };
   json config{{"model", "moebench"},
               {"model_args", model_args},
@@ -318,14 +341,14 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
   out["eot_token_id"] = special.contains("eos") && special["eos"].is_array() && special["eos"].size() == 2
                             ? special["eos"][1] : json(nullptr);
   out["max_length"] = model_q.int64(3);
-  out["task_hashes"] = task_hashes(store, run_id, model_id, tasks);
+  out["task_hashes"] = task_hashes(db, run_id, model_id, tasks);
   out["model_source"] = "moebench";
   out["model_name"] = model_path;
   out["model_name_sanitized"] = sanitized_model_name(model_path);
   out["system_instruction"] = nullptr;
   out["system_instruction_sha"] = nullptr;
   out["fewshot_as_multiturn"] = false;
-  const std::string chat = settings.value("chat_template", "none");
+  const std::string chat = string_or(settings, "chat_template", "none");
   out["chat_template"] = chat == "none" ? json(nullptr) : json(chat);
   out["chat_template_sha"] = chat == "none" ? json(nullptr) : json(sha256_hex(chat));
   out["start_time"] = number_or_null(start);
@@ -369,10 +392,11 @@ std::string score_table(const json& results) {
       std::string err = "N/A";
       const std::string sk = stderr_key(key);
       if (entry.contains(sk) && entry[sk].is_number()) err = fmt::format("{:.4f}", entry[sk].get<double>());
-      const bool up = results.value("higher_is_better", none).value(name, none).value(metric, json(true)) != json(false);
+      const json higher = results.value("higher_is_better", none).value(name, none).value(metric, json());
+      const std::string arrow = higher == true ? "↑" : higher == false ? "↓" : "";
       out += fmt::format("|{}|{}|{}|{}|{}|{}|{:.4f}|±|{}|\n", first ? alias : "",
                          first && !version.is_null() ? version.dump() : "", filter,
-                         first && !shots.is_null() ? shots.dump() : "", metric, up ? "↑" : "↓",
+                         first && !shots.is_null() ? shots.dump() : "", metric, arrow,
                          value.get<double>(), err);
       first = false;
     }

@@ -228,13 +228,21 @@ void widen_status_checks(Database& db) {
     return q.step() ? q.int64(0) : 0;
   }();
   db.exec("PRAGMA writable_schema = ON");
-  auto q = db.prepare("UPDATE sqlite_schema SET sql = replace(sql, ?, ?)"
-                      " WHERE type = 'table' AND name IN ('runs', 'run_shards')");
-  q.bind_all(before, after);
-  const int64_t changed = q.run();
-  db.exec(("PRAGMA schema_version = " + std::to_string(version + 1)).c_str());
+  int64_t changed = 0;
+  try {
+    // Only a table whose text holds the old check (the WHERE, not replace(), decides what counts).
+    auto q = db.prepare("UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2)"
+                        " WHERE type = 'table' AND name IN ('runs', 'run_shards') AND instr(sql, ?1) > 0");
+    q.bind_all(before, after);
+    changed = q.run();
+    db.exec(("PRAGMA schema_version = " + std::to_string(version + 1)).c_str());
+  } catch (...) {
+    db.exec("PRAGMA writable_schema = OFF");
+    throw;
+  }
   db.exec("PRAGMA writable_schema = OFF");
-  if (changed != 2) throw StoreError(db.file() + ": runs/run_shards status checks not found to widen", 0);
+  if (changed != 2)
+    throw StoreError(db.file() + ": the status checks of runs and run_shards are not version 1's; not migrated", 0);
 }
 
 bool table_exists(Database& db, const char* name) {

@@ -1,25 +1,18 @@
 // ResultsStore's reads: what resume, the CLI and the tests need.
 #include <cmath>
 
-#include "harness/io/json_input.h"
 #include "harness/store/results_store.h"
 #include "harness/store/routing_aggregates.h"
+#include "harness/store/stored_json.h"
 #include "harness/util/error.h"
 
 namespace moebench::store {
 
 namespace {
 
-nlohmann::json parse_json(const std::string& text, const std::string& where) {
-  // Stored text may come from a shard written elsewhere: the same depth bound as any input.
-  try {
-    io::check_json_depth(text, where);
-  } catch (const InputError& e) {
-    throw StoreError(e.what(), 0);
-  }
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw StoreError(where + ": stored JSON does not parse: " + text.substr(0, 60), 0);
-  return j;
+double number_or_nan(const nlohmann::json& j, const char* key, double fallback) {
+  if (!j.contains(key)) return fallback;
+  return j[key].is_number() ? j[key].get<double>() : std::nan("");  // null: a NaN was stored
 }
 
 // JSON null is how NaN was stored.
@@ -53,21 +46,21 @@ std::vector<SampleRecord> ResultsStore::stored_samples(int64_t run, int64_t mode
     const std::string where = file() + ": sample doc_id " + std::to_string(q.int64(0));
     SampleRecord s;
     s.doc_id = q.int64(0);
-    s.score.metrics = read_numbers(parse_json(q.text(1), where + " metrics"));
-    s.score.weights = read_numbers(parse_json(q.text(2), where + " metric_weights"));
-    s.score.filtered = read_string_lists(parse_json(q.text(3), where + " filtered"), where);
-    s.score.program_results = read_string_lists(parse_json(q.text(4), where + " program_results"), where);
+    s.score.metrics = read_numbers(parse_stored_json(q.text(1), where + " metrics"));
+    s.score.weights = read_numbers(parse_stored_json(q.text(2), where + " metric_weights"));
+    s.score.filtered = read_string_lists(parse_stored_json(q.text(3), where + " filtered"), where);
+    s.score.program_results = read_string_lists(parse_stored_json(q.text(4), where + " program_results"), where);
     s.score.target = q.text(5);
     s.prompt = q.text(6);
-    const nlohmann::json responses = parse_json(q.text(7), where + " responses");
+    const nlohmann::json responses = parse_stored_json(q.text(7), where + " responses");
     if (!responses.is_array()) throw StoreError(where + ": responses is not a list", 0);
     for (const auto& r : responses) {
       if (!r.is_object()) throw StoreError(where + ": a response is not an object", 0);
       SampleResponse response;
-      response.logprob = r.value("logprob", 0.0);
-      response.is_greedy = r.value("is_greedy", false);
-      response.text = r.value("text", "");
-      response.tokens = r.value("tokens", int64_t{0});
+      response.logprob = number_or_nan(r, "logprob", 0.0);
+      response.is_greedy = r.contains("is_greedy") && r["is_greedy"] == true;
+      response.text = r.contains("text") && r["text"].is_string() ? r["text"].get<std::string>() : "";
+      response.tokens = r.contains("tokens") && r["tokens"].is_number_integer() ? r["tokens"].get<int64_t>() : 0;
       s.responses.push_back(std::move(response));
     }
     s.doc_hash = q.text(8);
@@ -89,10 +82,10 @@ std::vector<std::pair<int64_t, SampleScore>> ResultsStore::sample_scores(int64_t
   while (q.step()) {
     const std::string where = file() + ": sample doc_id " + std::to_string(q.int64(0));
     SampleScore score;
-    score.metrics = read_numbers(parse_json(q.text(1), where + " metrics"));
-    score.weights = read_numbers(parse_json(q.text(2), where + " metric_weights"));
-    score.filtered = read_string_lists(parse_json(q.text(3), where + " filtered"), where);
-    score.program_results = read_string_lists(parse_json(q.text(4), where + " program_results"), where);
+    score.metrics = read_numbers(parse_stored_json(q.text(1), where + " metrics"));
+    score.weights = read_numbers(parse_stored_json(q.text(2), where + " metric_weights"));
+    score.filtered = read_string_lists(parse_stored_json(q.text(3), where + " filtered"), where);
+    score.program_results = read_string_lists(parse_stored_json(q.text(4), where + " program_results"), where);
     score.target = q.text(5);
     out.emplace_back(q.int64(0), std::move(score));
   }
@@ -155,7 +148,7 @@ std::vector<RunRow> ResultsStore::runs() {
     r.device = q.text(9);
     r.dtype = q.text(10);
     r.shard = q.text(11);
-    r.settings = parse_json(q.text(12), file() + ": settings of run " + r.run_key);
+    r.settings = parse_stored_json(q.text(12), file() + ": settings of run " + r.run_key);
     out.push_back(std::move(r));
   }
   return out;

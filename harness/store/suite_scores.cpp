@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "harness/store/stored_json.h"
 #include "harness/util/group_mean.h"
 
 namespace moebench::store {
@@ -12,11 +13,16 @@ int64_t put_suite(Database& db, const SuiteInfo& s) {
   nlohmann::json aggregate = nlohmann::json::array();
   for (const SuiteAggregate& a : s.aggregate)
     aggregate.push_back({{"metric", a.metric}, {"filter_list", a.filters}, {"weight_by_size", a.weight_by_size}});
+  return put_suite_row(db, s.name, s.spec_hash, s.alias, s.version, nlohmann::json(s.tasks).dump(), aggregate.dump());
+}
+
+int64_t put_suite_row(Database& db, const std::string& name, const std::string& spec_hash, const std::string& alias,
+                      const std::string& version, const std::string& tasks, const std::string& aggregate) {
   auto q = db.prepare(
       "INSERT INTO suites (name, spec_hash, alias, version, tasks, aggregate) VALUES (?, ?, ?, ?, ?, ?)"
       " ON CONFLICT (name, spec_hash) DO UPDATE SET alias = excluded.alias RETURNING suite_id");
-  q.bind_all(s.name, s.spec_hash, s.alias, s.version, nlohmann::json(s.tasks).dump(), aggregate.dump());
-  if (!q.step()) db.fail("put_suite returned no id", 0);
+  q.bind_all(name, spec_hash, alias, version, tasks, aggregate);
+  if (!q.step()) throw StoreError(db.file() + ": put_suite returned no id", 0);
   const int64_t id = q.int64(0);
   while (q.step()) {
   }
@@ -27,8 +33,9 @@ void recompute_suite_scores(Database& db, int64_t run, int64_t model, int64_t su
                             const std::string& now) {
   auto spec = db.prepare("SELECT aggregate FROM suites WHERE suite_id = ?");
   spec.bind(1, suite);
-  if (!spec.step()) db.fail("recompute_suite_scores: no suite " + std::to_string(suite), 0);
-  const auto aggregate = nlohmann::json::parse(spec.text(0), nullptr, /*allow_exceptions=*/false);
+  if (!spec.step()) throw StoreError(db.file() + ": recompute_suite_scores: no suite " + std::to_string(suite), 0);
+  const nlohmann::json aggregate = parse_stored_json(spec.text(0), db.file() + ": suites.aggregate of suite " +
+                                                                      std::to_string(suite));
 
   // metric key -> the member tasks' scores, and whether higher is better.
   std::map<std::string, std::vector<MemberScore>> members;
@@ -38,6 +45,9 @@ void recompute_suite_scores(Database& db, int64_t run, int64_t model, int64_t su
       " JOIN tasks t USING (task_id) JOIN suites u ON u.suite_id = ?3"
       " WHERE s.run_id = ?1 AND s.model_id = ?2 AND t.suite = u.name"
       "   AND t.name IN (SELECT value FROM json_each(u.tasks))"
+      // One version of each task: an edited spec resumed under the same run is a second task row.
+      "   AND t.task_id = (SELECT MAX(s2.task_id) FROM scores s2 JOIN tasks t2 USING (task_id)"
+      "                    WHERE s2.run_id = ?1 AND s2.model_id = ?2 AND t2.name = t.name)"
       " ORDER BY t.task_id");
   q.bind_all(run, model, suite);
   while (q.step()) {
@@ -47,11 +57,17 @@ void recompute_suite_scores(Database& db, int64_t run, int64_t model, int64_t su
   auto clear = db.prepare("DELETE FROM suite_scores WHERE run_id = ? AND model_id = ? AND suite_id = ?");
   clear.bind_all(run, model, suite);
   clear.run();
-  if (!aggregate.is_array()) return;
-  for (const auto& a : aggregate) {
-    const bool by_size = a.value("weight_by_size", false);
-    for (const auto& filter : a.value("filter_list", nlohmann::json::array())) {
-      const std::string key = a.value("metric", "") + "," + filter.get<std::string>();
+  for (const auto& a : aggregate.is_array() ? aggregate : nlohmann::json::array()) {
+    const bool well_formed = a.is_object() && a.contains("metric") && a["metric"].is_string() &&
+                             a.contains("filter_list") && a["filter_list"].is_array() &&
+                             a.contains("weight_by_size") && a["weight_by_size"].is_boolean();
+    if (!well_formed)
+      throw StoreError(db.file() + ": suites.aggregate of suite " + std::to_string(suite) + ": malformed entry " +
+                           a.dump().substr(0, 200), 0);
+    const bool by_size = a["weight_by_size"].get<bool>();
+    for (const auto& filter : a["filter_list"]) {
+      if (!filter.is_string()) continue;
+      const std::string key = a["metric"].get<std::string>() + "," + filter.get<std::string>();
       auto it = members.find(key);
       if (it == members.end()) continue;
       const GroupMean g = group_mean(it->second, by_size);

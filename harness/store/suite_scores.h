@@ -39,8 +39,12 @@ struct SuiteScoreRow {
 
 // Inserts the suite or finds it by identity; returns its id. REQUIRES: a write transaction.
 int64_t put_suite(Database& db, const SuiteInfo& suite);
+// The same from a suites row's columns as stored (tasks, aggregate: JSON text); db merge copies with it.
+int64_t put_suite_row(Database& db, const std::string& name, const std::string& spec_hash, const std::string& alias,
+                      const std::string& version, const std::string& tasks, const std::string& aggregate);
 // Recomputes (run, model, suite)'s rows from the stored scores of the suite's
-// tasks (tasks.suite = its name and a name it lists): for each aggregate
+// tasks (tasks.suite = its name and a name it lists; the newest version of
+// each when a run holds two): for each aggregate
 // metric and filter, the group mean (util/group_mean.h) over the tasks that
 // report it. REQUIRES: a write transaction.
 void recompute_suite_scores(Database& db, int64_t run, int64_t model, int64_t suite,

@@ -52,7 +52,7 @@ TEST_F(EvalOutputs, OutExportAndStoredSuiteScoresAgree) {
                          db.string(), "--out", out.string(), "--output_path", (dir_.path() / "lm").string(),
                          "--log_samples"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json results = read_json(out);
+  nlohmann::json results = read_json(out);  // not const: [] on a missing key adds null
   // db export --json: the same document, byte for byte once parsed.
   r = run_moebench({"db", "export", "--db", db.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -75,7 +75,7 @@ TEST_F(EvalOutputs, OutExportAndStoredSuiteScoresAgree) {
   r = run_moebench({"eval", "--model", model_.string(), "--tasks", "math,truthfulness", "--limit", "6", "--out",
                     out2.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json memory = read_json(out2);
+  nlohmann::json memory = read_json(out2);
   EXPECT_EQ(memory["results"], results["results"]);
   EXPECT_EQ(memory["groups"], results["groups"]);
   EXPECT_EQ(memory["task_hashes"], results["task_hashes"]);
@@ -105,7 +105,7 @@ TEST_F(EvalOutputs, OutExportAndStoredSuiteScoresAgree) {
     ++samples_files;
     std::ifstream in(p);
     for (std::string line; std::getline(in, line);) {
-      const auto s = nlohmann::json::parse(line);
+      auto s = nlohmann::json::parse(line);
       for (const char* key : {"doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter", "metrics",
                               "doc_hash", "prompt_hash", "target_hash"})
         ASSERT_TRUE(s.contains(key)) << name << " " << key;
@@ -119,7 +119,7 @@ TEST_F(EvalOutputs, LmEvalFlagSpellings) {
   auto r = run_moebench({"eval", "--model", model_.string(), "--tasks", "math_arithmetic_mc", "--limit", "0.1",
                          "--num_fewshot", "2", "--batch_size", "4", "--seed", "1,2,3,4", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto results = nlohmann::json::parse(r.out);
+  auto results = nlohmann::json::parse(r.out);
   const int64_t original = results["n-samples"]["math_arithmetic_mc"]["original"];
   EXPECT_EQ(results["n-samples"]["math_arithmetic_mc"]["effective"], (original + 9) / 10);  // ceil(10%)
   EXPECT_EQ(results["n-shot"]["math_arithmetic_mc"], 2);

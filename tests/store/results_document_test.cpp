@@ -85,11 +85,12 @@ struct FixtureRun {
                     {"exact_match,flexible-extract", {1.0, NAN, 1, true}}}}};
     for (const auto& [name, metrics] : scores) {
       TaskInfo t = task_info(name, "mygroup");
-      t.config = nlohmann::json(json(lm_eval["configs"][name]));
+      t.config = nlohmann::json(lm_eval.at("configs").at(name));
       t.num_docs = 10;
       t.version = name == "task_a" ? "1.0" : "3.0";
       const int64_t task = store.upsert_task(t);
       std::vector<SampleRecord> samples = {sample(0), sample(1)};
+      samples[1].responses[0].logprob = NAN;  // a broken model's answer: stored as null
       for (auto& s : samples) {
         s.doc_hash = sha256_hex("doc" + std::to_string(s.doc_id));
         s.prompt_hash = sha256_hex("prompt");
@@ -124,7 +125,7 @@ TEST(ResultsDocument, HasLmEvalsKeyStructure) {
 
 TEST(ResultsDocument, EntriesAsLmEvalWritesThem) {
   FixtureRun f;
-  const json out = results_document(f.store, f.run, f.model);
+  json out = results_document(f.store, f.run, f.model);  // not const: [] on a missing key adds null
   const json& task_a = out["results"]["task_a"];
   EXPECT_EQ(task_a["alias"], " - task_a");
   EXPECT_DOUBLE_EQ(task_a["acc,none"].get<double>(), 0.75);
@@ -150,7 +151,7 @@ TEST(ResultsDocument, EntriesAsLmEvalWritesThem) {
             (json{{"acc", true}, {"acc_norm", true}, {"exact_match", true}}));
   EXPECT_EQ(out["n-samples"]["task_a"], (json{{"original", 10}, {"effective", 4}}));
   EXPECT_FALSE(out["n-samples"].contains("mygroup"));
-  EXPECT_EQ(out["config"]["model_args"], "pretrained=/models/moe-4x,dtype=float32");
+  EXPECT_EQ(out["config"]["model_args"], "pretrained=/models/moe-4x,dtype=float32,gate_variant=hidden");
   EXPECT_EQ(out["config"]["batch_size"], "auto");
   EXPECT_EQ(out["tokenizer_eos_token"], json::array({"</s>", "2"}));
   EXPECT_EQ(out["eot_token_id"], 2);
@@ -181,6 +182,27 @@ TEST(ResultsDocument, SuiteScoresAreTheGroupMeanOfTheStoredTaskScores) {
   EXPECT_EQ(by_metric["acc,none"].suite_tasks, 2);
   EXPECT_TRUE(std::isnan(by_metric["exact_match,flexible-extract"].stderr_value));
   EXPECT_EQ(by_metric["exact_match,strict-match"].suite, "mygroup");
+}
+
+TEST(ResultsDocument, StoredNaNsAndForeignJsonDoNotBreakTheReaders) {
+  FixtureRun f;
+  auto q = f.store.database().prepare("SELECT task_id FROM tasks WHERE name = 'task_a'");
+  ASSERT_TRUE(q.step());
+  const int64_t task = q.int64(0);
+  const auto samples = f.store.stored_samples(f.run, f.model, task);
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_TRUE(std::isnan(samples[1].responses[0].logprob));
+  EXPECT_NO_THROW(results_document(f.store, f.run, f.model));
+  // A shard from elsewhere whose settings are not an object: a StoreError naming the column.
+  f.store.database().exec("UPDATE runs SET settings = '[1]'");
+  try {
+    results_document(f.store, f.run, f.model);
+    ADD_FAILURE() << "expected a StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("runs.settings"), std::string::npos) << e.what();
+  }
+  f.store.database().exec("UPDATE suites SET aggregate = '[{\"metric\": 3}]'");
+  EXPECT_THROW(f.store.update_suite_scores(f.run, f.model, 1), StoreError);
 }
 
 TEST(ResultsDocument, SanitizedNamesAsLmEval) {
