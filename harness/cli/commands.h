@@ -20,8 +20,10 @@ struct ModelFlags {
   std::string model;
   jobs::OpenModelOptions options;
   CLI::Option *device = nullptr, *dtype = nullptr, *threads = nullptr, *models_dir = nullptr;
-  // with_model: add MODEL and --model (not for `run`, whose plan names models).
-  void add_to(CLI::App* command, bool with_model = true);
+  // WithModel: MODEL and --model too; WithoutModel: the command makes its own
+  // (demo); OverridePlan: `run`, whose plan names models and settings.
+  enum class Use { WithModel, WithoutModel, OverridePlan };
+  void add_to(CLI::App* command, Use use = Use::WithModel);
   // The model given, or InputError naming both spellings.
   const std::string& required_model(const std::string& command) const;
 };

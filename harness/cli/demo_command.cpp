@@ -47,7 +47,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--prompt", a->prompt, "Prompt")->capture_default_str();
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate")
       ->capture_default_str();
-  a->flags.add_to(cmd, /*with_model=*/false);
+  a->flags.add_to(cmd, ModelFlags::Use::WithoutModel);
   cmd->callback([a] {
     fs::path dir = fs::temp_directory_path() / fmt::format("moebench-demo-{}", getpid());
     struct Cleanup {

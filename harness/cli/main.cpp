@@ -13,18 +13,26 @@
 
 namespace moebench::cli {
 
-void ModelFlags::add_to(CLI::App* command, bool with_model) {
-  if (with_model) {
+void ModelFlags::add_to(CLI::App* command, Use use) {
+  const bool plan = use == Use::OverridePlan;
+  if (use == Use::WithModel) {
     command->add_option("MODEL", model, "Model directory (Hugging Face layout) or mergekit-moe recipe (.yml)");
     command->add_option("--model", model, "The same as MODEL");
   }
-  device = command->add_option("--device", options.load.device, "cpu, cuda or cuda:N")->capture_default_str();
-  dtype = command->add_option("--dtype", options.load.dtype, "float32, bfloat16, float16 or auto (config's)")
-              ->capture_default_str();
-  threads = command->add_option("--threads", options.load.threads, "CPU threads (0: libtorch default)")
+  const auto help = [plan](const char* text, const char* key) {
+    return plan ? fmt::format("{} (overrides the plan's settings.{})", text, key) : std::string(text);
+  };
+  device = command->add_option("--device", options.load.device, help("cpu, cuda or cuda:N", "device"));
+  dtype = command->add_option("--dtype", options.load.dtype,
+                              help("float32, bfloat16, float16 or auto (config's)", "dtype"));
+  threads = command->add_option("--threads", options.load.threads, help("CPU threads (0: libtorch default)", "threads"))
                 ->check(CLI::Range(0, max_thread_count()));
-  command->add_option("--gates", options.gates_file,
-                      "Replace the routers with a `moebench gates` file (MoE models and recipes)");
+  if (!plan) {
+    device->capture_default_str();
+    dtype->capture_default_str();
+    command->add_option("--gates", options.gates_file,
+                        "Replace the routers with a `moebench gates` file (MoE models and recipes)");
+  }
   models_dir = command->add_option(
       "--models-dir", options.models_dir,
       "Where a recipe's relative model paths are looked for (repeatable; default: the recipe's folder, "

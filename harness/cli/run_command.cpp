@@ -5,7 +5,6 @@
 
 #include "harness/cli/commands.h"
 #include "harness/jobs/plan_runner.h"
-#include "harness/util/error.h"
 #include "harness/util/output_path.h"
 
 namespace moebench::cli {
@@ -29,14 +28,13 @@ void register_run(CLI::App& app) {
                 "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
   cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
       ->check(CLI::Range(0, 1024));
-  a->flags.add_to(cmd, /*with_model=*/false);  // given flags override the plan's settings
+  a->flags.add_to(cmd, ModelFlags::Use::OverridePlan);
   cmd->callback([a] {
     jobs::PlanRunOptions options;
     if (!a->shard.empty()) std::tie(options.shard_index, options.shard_count) = jobs::parse_shard(a->shard);
     check_output_file(a->db, "--db");  // an existing database is resumed, not replaced
     jobs::RunPlan plan = jobs::load_run_plan(a->plan);
     const jobs::OpenModelOptions& given = a->flags.options;
-    if (!given.gates_file.empty()) fail_input("--gates", "a plan names gates per model ('gates:' in models[])");
     const ModelFlags& f = a->flags;
     if (f.device->count() || f.dtype->count() || f.threads->count()) {
       if (f.device->count()) plan.open.load.device = given.load.device;
