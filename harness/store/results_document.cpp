@@ -212,11 +212,10 @@ std::string sanitized_model_name(const std::string& name) {
   return out;
 }
 
-json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
-  Database& db = store.database();
-  ReadTransaction snapshot(db);
-  const std::vector<TaskRow> tasks = read_tasks(db, run_id, model_id);
-  const std::vector<SuiteRow> suites = read_suites(db, run_id, model_id, tasks);
+namespace {
+
+// results ... n-samples: the entries of the tasks and suites, in lm-eval's order.
+json task_sections(const std::vector<TaskRow>& tasks, const std::vector<SuiteRow>& suites) {
   std::map<std::string, const TaskRow*> by_name;
   for (const TaskRow& t : tasks) by_name[t.name] = &t;
 
@@ -282,41 +281,6 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
   for (const auto& [top, block] : blocks)
     for (const auto& [name, entry] : block) results[name] = entry;
 
-  auto run_q = db.prepare(
-      "SELECT run_key, plan, status, started_at, finished_at, git_revision, host, device, dtype, shard,"
-      " settings FROM runs WHERE run_id = ?");
-  run_q.bind(1, run_id);
-  if (!run_q.step()) throw StoreError(db.file() + ": results_document: no run " + std::to_string(run_id), 0);
-  const json settings = parse_stored_object(run_q.text(10), db.file() + ": runs.settings of run " + std::to_string(run_id));
-  auto model_q = db.prepare(
-      "SELECT name, path, gate_variant, max_length, num_parameters, special_tokens FROM models"
-      " WHERE model_id = ?");
-  model_q.bind(1, model_id);
-  if (!model_q.step()) throw StoreError(db.file() + ": results_document: no model " + std::to_string(model_id), 0);
-  const std::string model_path = model_q.text(1).empty() ? model_q.text(0) : model_q.text(1);
-  const std::string dtype = run_q.text(8);
-  std::string model_args = fmt::format("pretrained={},dtype={}", model_path, dtype);
-  if (!model_q.text(2).empty()) model_args += ",gate_variant=" + model_q.text(2);
-  const json special = parse_stored_object(model_q.text(5), db.file() + ": models.special_tokens of " + model_q.text(0));
-  const auto setting = [&](const char* key) { return settings.contains(key) ? settings[key] : json(nullptr); };
-  json config{{"model", "moebench"},
-              {"model_args", model_args},
-              {"model_num_parameters", model_q.int64(4)},
-              {"model_dtype", "torch." + dtype},
-              {"model_revision", "main"},
-              {"model_sha", ""},
-              {"batch_size", setting("batch_size")},
-              {"batch_sizes", settings.value("batch_sizes", json::array())},
-              {"device", text_or_null(run_q.text(7))},
-              {"use_cache", nullptr},
-              {"limit", setting("limit")},
-              {"bootstrap_iters", 100000},
-              {"gen_kwargs", setting("gen_kwargs")},
-              {"random_seed", settings.value("random_seed", json(0))},
-              {"numpy_seed", settings.value("numpy_seed", json(1234))},
-              {"torch_seed", settings.value("torch_seed", json(1234))},
-              {"fewshot_seed", settings.value("fewshot_seed", json(1234))}};
-
   json out = json::object();
   out["results"] = results;
   if (!groups.empty()) out["groups"] = groups;
@@ -326,38 +290,113 @@ json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
   out["n-shot"] = n_shot;
   out["higher_is_better"] = higher;
   out["n-samples"] = n_samples;
-  out["config"] = config;
-  out["git_hash"] = text_or_null(run_q.text(5));
-  const double start = epoch_seconds(run_q.text(3));
-  const double end = run_q.is_null(4) ? std::nan("") : epoch_seconds(run_q.text(4));
-  out["date"] = number_or_null(start);
-  out["pretty_env_info"] = fmt::format("moebench on {} ({})", run_q.text(6), run_q.text(7));
-  out["transformers_version"] = "N/A";
-  out["lm_eval_version"] = "N/A";
-  out["upper_git_hash"] = nullptr;
-  out["tokenizer_pad_token"] = token_pair(special, "pad");
-  out["tokenizer_eos_token"] = token_pair(special, "eos");
-  out["tokenizer_bos_token"] = token_pair(special, "bos");
-  out["eot_token_id"] = special.contains("eos") && special["eos"].is_array() && special["eos"].size() == 2
-                            ? special["eos"][1] : json(nullptr);
-  out["max_length"] = model_q.int64(3);
-  out["task_hashes"] = task_hashes(db, run_id, model_id, tasks);
-  out["model_source"] = "moebench";
-  out["model_name"] = model_path;
-  out["model_name_sanitized"] = sanitized_model_name(model_path);
-  out["system_instruction"] = nullptr;
-  out["system_instruction_sha"] = nullptr;
-  out["fewshot_as_multiturn"] = false;
-  const std::string chat = string_or(settings, "chat_template", "none");
-  out["chat_template"] = chat == "none" ? json(nullptr) : json(chat);
-  out["chat_template_sha"] = chat == "none" ? json(nullptr) : json(sha256_hex(chat));
-  out["start_time"] = number_or_null(start);
-  out["end_time"] = number_or_null(end);
-  out["total_evaluation_time_seconds"] = std::isfinite(end - start) ? fmt::format("{}", end - start) : "N/A";
-  out["moebench"] = {{"run_id", run_id},           {"run_key", run_q.text(0)},
-                     {"status", run_q.text(2)},     {"plan", run_q.text(1)},
-                     {"shard", run_q.text(9)},      {"model", model_q.text(0)},
-                     {"gate_variant", model_q.text(2)}, {"settings", settings}};
+  return out;
+}
+
+// The run and model rows the rest of the document describes.
+struct RunModel {
+  std::string run_key, plan, status, started_at, finished_at, git_revision, host, device, dtype, shard;
+  json settings, special;
+  std::string model, model_path, gate_variant;
+  int64_t max_length = 0, num_parameters = 0;
+};
+
+RunModel read_run_model(Database& db, int64_t run_id, int64_t model_id) {
+  RunModel r;
+  auto run_q = db.prepare(
+      "SELECT run_key, plan, status, started_at, finished_at, git_revision, host, device, dtype, shard,"
+      " settings FROM runs WHERE run_id = ?");
+  run_q.bind(1, run_id);
+  if (!run_q.step()) throw StoreError(db.file() + ": results_document: no run " + std::to_string(run_id), 0);
+  r.run_key = run_q.text(0), r.plan = run_q.text(1), r.status = run_q.text(2), r.started_at = run_q.text(3);
+  r.finished_at = run_q.is_null(4) ? "" : run_q.text(4);
+  r.git_revision = run_q.text(5), r.host = run_q.text(6), r.device = run_q.text(7), r.dtype = run_q.text(8);
+  r.shard = run_q.text(9);
+  r.settings = parse_stored_object(run_q.text(10), db.file() + ": runs.settings of run " + std::to_string(run_id));
+  auto model_q = db.prepare(
+      "SELECT name, path, gate_variant, max_length, num_parameters, special_tokens FROM models"
+      " WHERE model_id = ?");
+  model_q.bind(1, model_id);
+  if (!model_q.step()) throw StoreError(db.file() + ": results_document: no model " + std::to_string(model_id), 0);
+  r.model = model_q.text(0);
+  r.model_path = model_q.text(1).empty() ? r.model : model_q.text(1);
+  r.gate_variant = model_q.text(2);
+  r.max_length = model_q.int64(3);
+  r.num_parameters = model_q.int64(4);
+  r.special = parse_stored_object(model_q.text(5), db.file() + ": models.special_tokens of " + r.model);
+  return r;
+}
+
+// lm-eval's "config": the model and the settings of the run.
+json config_section(const RunModel& r) {
+  std::string model_args = fmt::format("pretrained={},dtype={}", r.model_path, r.dtype);
+  if (!r.gate_variant.empty()) model_args += ",gate_variant=" + r.gate_variant;
+  const json& settings = r.settings;
+  const auto setting = [&](const char* key, json fallback) { return settings.contains(key) ? settings[key] : fallback; };
+  return {{"model", "moebench"},
+          {"model_args", model_args},
+          {"model_num_parameters", r.num_parameters},
+          {"model_dtype", "torch." + r.dtype},
+          {"model_revision", "main"},
+          {"model_sha", ""},
+          {"batch_size", setting("batch_size", nullptr)},
+          {"batch_sizes", setting("batch_sizes", json::array())},
+          {"device", text_or_null(r.device)},
+          {"use_cache", nullptr},
+          {"limit", setting("limit", nullptr)},
+          {"bootstrap_iters", 100000},
+          {"gen_kwargs", setting("gen_kwargs", nullptr)},
+          {"random_seed", setting("random_seed", 0)},
+          {"numpy_seed", setting("numpy_seed", 1234)},
+          {"torch_seed", setting("torch_seed", 1234)},
+          {"fewshot_seed", setting("fewshot_seed", 1234)}};
+}
+
+// The keys after "config": where and when it ran, the tokenizer, the model's name.
+void add_environment(const RunModel& r, json task_hashes, json* out) {
+  json& o = *out;
+  const double start = epoch_seconds(r.started_at);
+  const double end = r.finished_at.empty() ? std::nan("") : epoch_seconds(r.finished_at);
+  o["git_hash"] = text_or_null(r.git_revision);
+  o["date"] = number_or_null(start);
+  o["pretty_env_info"] = fmt::format("moebench on {} ({})", r.host, r.device);
+  o["transformers_version"] = "N/A";
+  o["lm_eval_version"] = "N/A";
+  o["upper_git_hash"] = nullptr;
+  o["tokenizer_pad_token"] = token_pair(r.special, "pad");
+  o["tokenizer_eos_token"] = token_pair(r.special, "eos");
+  o["tokenizer_bos_token"] = token_pair(r.special, "bos");
+  const json eos = token_pair(r.special, "eos");
+  o["eot_token_id"] = eos[1] == "None" ? json(nullptr) : json(std::stoll(eos[1].get<std::string>()));
+  o["max_length"] = r.max_length;
+  o["task_hashes"] = std::move(task_hashes);
+  o["model_source"] = "moebench";
+  o["model_name"] = r.model_path;
+  o["model_name_sanitized"] = sanitized_model_name(r.model_path);
+  o["system_instruction"] = nullptr;
+  o["system_instruction_sha"] = nullptr;
+  o["fewshot_as_multiturn"] = false;
+  const std::string chat = string_or(r.settings, "chat_template", "none");
+  o["chat_template"] = chat == "none" ? json(nullptr) : json(chat);
+  o["chat_template_sha"] = chat == "none" ? json(nullptr) : json(sha256_hex(chat));
+  o["start_time"] = number_or_null(start);
+  o["end_time"] = number_or_null(end);
+  o["total_evaluation_time_seconds"] = std::isfinite(end - start) ? fmt::format("{}", end - start) : "N/A";
+}
+
+}  // namespace
+
+json results_document(ResultsStore& store, int64_t run_id, int64_t model_id) {
+  Database& db = store.database();
+  ReadTransaction snapshot(db);
+  const std::vector<TaskRow> tasks = read_tasks(db, run_id, model_id);
+  const RunModel r = read_run_model(db, run_id, model_id);
+  json out = task_sections(tasks, read_suites(db, run_id, model_id, tasks));
+  out["config"] = config_section(r);
+  add_environment(r, task_hashes(db, run_id, model_id, tasks), &out);
+  out["moebench"] = {{"run_id", run_id},   {"run_key", r.run_key}, {"status", r.status},
+                     {"plan", r.plan},     {"shard", r.shard},     {"model", r.model},
+                     {"gate_variant", r.gate_variant}, {"settings", r.settings}};
   return out;
 }
 
