@@ -9,6 +9,7 @@
 #include "harness/jobs/plan_check.h"
 #include "harness/jobs/stored_rows.h"
 #include "harness/store/results_document.h"
+#include "harness/store/score_table.h"
 
 namespace moebench::jobs {
 namespace {

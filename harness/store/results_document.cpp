@@ -36,14 +36,8 @@ json number_or_na(double v) { return std::isnan(v) ? json("N/A") : json(v); }
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-// "exact_match,strict-match" -> ("exact_match", "strict-match").
-std::pair<std::string, std::string> split_key(const std::string& key) {
-  const size_t comma = key.find(',');
-  if (comma == std::string::npos) return {key, ""};
-  return {key.substr(0, comma), key.substr(comma + 1)};
-}
 std::string stderr_key(const std::string& key) {
-  auto [metric, filter] = split_key(key);
+  auto [metric, filter] = split_metric_key(key);
   return metric + "_stderr," + filter;
 }
 
@@ -198,6 +192,12 @@ json token_pair(const json& special, const char* name) {
 
 }  // namespace
 
+std::pair<std::string, std::string> split_metric_key(const std::string& key) {
+  const size_t comma = key.find(',');
+  if (comma == std::string::npos) return {key, ""};
+  return {key.substr(0, comma), key.substr(comma + 1)};
+}
+
 std::string sanitized_model_name(const std::string& name) {
   static const std::string kBad = "\"<>:/|\\?*[]";
   std::string out;
@@ -225,7 +225,7 @@ json task_sections(const std::vector<TaskRow>& tasks, const std::vector<SuiteRow
   std::set<std::string> grouped;
   auto task_higher = [](const TaskRow& t) {
     json h = json::object();
-    for (const auto& [key, m] : t.metrics) h[split_key(key).first] = m.higher;
+    for (const auto& [key, m] : t.metrics) h[split_metric_key(key).first] = m.higher;
     return h;
   };
   // lm-eval's order of results: top-level names sorted, a group followed by its tasks.
@@ -412,36 +412,6 @@ json results_documents(ResultsStore& store, std::optional<int64_t> run) {
   while (q.step()) pairs.emplace_back(q.int64(0), q.int64(1));
   json out = json::array();
   for (auto [r, m] : pairs) out.push_back(results_document(store, r, m));
-  return out;
-}
-
-std::string score_table(const json& results) {
-  std::string out = "|Tasks|Version|Filter|n-shot|Metric| |Value| |Stderr|\n"
-                    "|-----|------:|------|-----:|------|-|----:|-|-----:|\n";
-  auto row = [&](const std::string& name, const json& entry) {
-    const std::string alias = entry.value("alias", name);
-    const json none = json::object();
-    const json version = results.value("versions", none).value(name, json());
-    const json shots = results.value("n-shot", none).value(name, json());
-    bool first = true;
-    for (const auto& [key, value] : entry.items()) {
-      if (key.find(',') == std::string::npos || key.find("_stderr,") != std::string::npos) continue;
-      if (!value.is_number()) continue;
-      const auto [metric, filter] = split_key(key);
-      std::string err = "N/A";
-      const std::string sk = stderr_key(key);
-      if (entry.contains(sk) && entry[sk].is_number()) err = fmt::format("{:.4f}", entry[sk].get<double>());
-      const json higher = results.value("higher_is_better", none).value(name, none).value(metric, json());
-      const std::string arrow = higher == true ? "↑" : higher == false ? "↓" : "";
-      out += fmt::format("|{}|{}|{}|{}|{}|{}|{:.4f}|±|{}|\n", first ? alias : "",
-                         first && !version.is_null() ? version.dump() : "", filter,
-                         first && !shots.is_null() ? shots.dump() : "", metric, arrow,
-                         value.get<double>(), err);
-      first = false;
-    }
-  };
-  if (results.contains("results"))
-    for (const auto& [name, entry] : results.at("results").items()) row(name, entry);
   return out;
 }
 

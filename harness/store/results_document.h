@@ -8,7 +8,8 @@
 //   total_evaluation_time_seconds
 // plus "moebench" (run key, status, gate variant). Groups also get an n-shot
 // entry when their tasks agree (as lm-eval 0.4.12 writes). `eval --out`,
-// `eval --json`, `db export --json` and the score table all come from here.
+// `eval --json`, `db export --json` and the score table (score_table.h) all
+// come from here.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "harness/store/results_store.h"
 
@@ -24,10 +26,9 @@ namespace moebench::store {
 nlohmann::ordered_json results_document(ResultsStore& store, int64_t run_id, int64_t model_id);
 // One document per (run, model) with scores, in run then model order.
 nlohmann::ordered_json results_documents(ResultsStore& store, std::optional<int64_t> run = std::nullopt);
-// The table lm-eval prints (utils.make_table):
-// |Tasks|Version|Filter|n-shot|Metric| |Value| |Stderr|
-std::string score_table(const nlohmann::ordered_json& results);
 
+// "exact_match,strict-match" -> ("exact_match", "strict-match"); no comma: (key, "").
+std::pair<std::string, std::string> split_metric_key(const std::string& key);
 // lm-eval's model_name_sanitized: runs of "<>:/|\?*[] become "__".
 std::string sanitized_model_name(const std::string& name);
 

@@ -3,6 +3,7 @@
 // source: evaluator.py, evaluator_utils.py, loggers/evaluation_tracker.py),
 // and the values of each entry.
 #include "harness/store/results_document.h"
+#include "harness/store/score_table.h"
 
 #include <gtest/gtest.h>
 
