@@ -231,9 +231,9 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
         progress.advance(static_cast<int64_t>(batch.records.size()));
       }
       if (truncated > 0)
-        std::cerr << fmt::format("warning: {}: {} of {} requests did not fit {}'s context of {} tokens and were "
-                                 "cut from the left\n",
-                                 task.name(), truncated, requests, pm.name, responder.lm->max_length());
+        progress.note(fmt::format("warning: {}: {} of {} requests did not fit {}'s context of {} tokens and were "
+                                  "cut from the left",
+                                  task.name(), truncated, requests, pm.name, responder.lm->max_length()));
       // Scores over every stored sample of the unit, whichever process wrote them.
       std::vector<eval::SampleScore> all;
       for (auto& [doc, score] : store.sample_scores(summary.run_id, model_id, task_id)) all.push_back(eval_score(score));

@@ -155,6 +155,19 @@ void PlanProgress::write_line(TimePoint t, const std::string& text) {
   last_output_ = t;
 }
 
+void PlanProgress::note(const std::string& line) {
+  std::lock_guard lock(mutex_);
+  if (mode_ == Mode::Bar) {
+    // Clear the bar's line, print the note on its own, and draw the bar again below it.
+    *options_.out << "\r\x1b[K" << line << '\n';
+    draw_bar(now(), false);
+  } else if (mode_ == Mode::Lines) {
+    write_line(now(), line);
+  } else {
+    (options_.out ? *options_.out : std::cerr) << line << '\n';
+  }
+}
+
 void PlanProgress::begin_unit(const std::string& model, const std::string& task,
                               int64_t docs_in_unit, int64_t already_done_docs) {
   std::lock_guard lock(mutex_);

@@ -42,6 +42,9 @@ class PlanProgress {
   // Thread-safe; workers may call it as each document finishes.
   void advance(int64_t docs = 1);
   void end_unit();
+  // A warning or note on a line of its own, without breaking the bar
+  // (with a timestamp in Lines mode; printed even when progress is Off).
+  void note(const std::string& line);
   // Final line: units, documents processed, elapsed time and rate.
   void finish();
 

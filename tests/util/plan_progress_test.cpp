@@ -174,6 +174,26 @@ TEST(PlanProgress, OffPrintsNothing) {
   EXPECT_EQ(f.out.str(), "");
 }
 
+TEST(PlanProgress, NotesGetALineOfTheirOwn) {
+  Fixture bar;
+  PlanProgress on_terminal(1, 10, bar.options(Mode::Bar));
+  on_terminal.begin_unit("m", "t", 10, 0);
+  on_terminal.note("warning: cut");
+  // The bar's line is cleared, the note ends its line, and the bar is drawn again after it.
+  EXPECT_TRUE(contains(bar.out.str(), "\r\x1b[Kwarning: cut\n\r[unit 1/1]")) << bar.out.str();
+
+  Fixture log;
+  PlanProgress in_log(1, 10, log.options(Mode::Lines));
+  in_log.note("warning: cut");
+  EXPECT_TRUE(std::regex_search(log.out.str(), std::regex(R"(^\d{4}-\d\d-\d\dT[0-9:]+Z warning: cut\n$)")))
+      << log.out.str();
+
+  Fixture off;
+  PlanProgress quiet(1, 10, off.options(Mode::Off));
+  quiet.note("warning: cut");
+  EXPECT_EQ(off.out.str(), "warning: cut\n");  // progress off, warnings still shown
+}
+
 TEST(PlanProgress, AutoFollowsTheEnvironment) {
   std::optional<std::string> saved;
   if (const char* env = std::getenv("MOEBENCH_PROGRESS")) saved = env;
