@@ -8,6 +8,7 @@
 #include "harness/store/result_rows.h"
 #include "harness/store/results_document.h"
 #include "harness/store/results_store.h"
+#include "harness/store/schema.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
 #include "harness/util/output_path.h"
@@ -93,6 +94,22 @@ void register_db(CLI::App& app) {
     // JSON: lm-eval's results file, one per (run, model), exactly as `eval --out` writes it.
     emit(*exp, exp->json ? store::results_documents(store, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
                          : store::format_scores(store.scores(run), format_of(*exp)));
+  });
+
+  auto migrate = std::make_shared<std::string>();
+  auto* migrate_cmd = db->add_subcommand(
+      "migrate", "Upgrade a results database written by an older moebench to this schema version, in place");
+  migrate_cmd->add_option("--db", *migrate, "results database (SQLite)")->required();
+  migrate_cmd->callback([migrate] {
+    int before = 0;
+    {
+      store::StoreOptions options;
+      options.database.read_only = true;
+      store::Database db(*migrate, options.database);  // fails for a missing file: nothing is created
+      before = store::schema_version(db);
+    }
+    store::ResultsStore::open(*migrate);  // migrates in one transaction
+    std::cout << fmt::format("{}: schema version {} -> {}\n", *migrate, before, store::kSchemaVersion);
   });
 
   auto into = std::make_shared<std::string>();

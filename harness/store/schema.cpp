@@ -328,7 +328,7 @@ void require_current_schema(Database& db) {
   if (version != kSchemaVersion)
     throw StoreError(db.file() + ": schema version " + std::to_string(version) +
                          ", but this moebench reads version " + std::to_string(kSchemaVersion) +
-                         (version < kSchemaVersion ? " (open it for writing once to migrate it)"
+                         (version < kSchemaVersion ? " (upgrade it in place with `moebench db migrate --db FILE`)"
                                                    : " (use a newer moebench)"),
                      0);
 }

@@ -85,6 +85,26 @@ TEST(Schema, VersionOneIsMigratedKeepingItsRows) {
   EXPECT_THROW(db.exec("UPDATE runs SET status = 'paused'"), StoreError);  // still checked
 }
 
+// The readers do not migrate; `db migrate` does, and says from which version.
+TEST(Schema, DbMigrateUpgradesWhatTheReadersRefuse) {
+  ScratchDir dir;
+  const std::string path = (dir.path() / "v1.sqlite").string();
+  {
+    Database db(path, {});
+    migrate(db, {migrations().front()});
+  }
+  auto r = moebench::testing::run_moebench({"db", "runs", "--db", path});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("moebench db migrate --db FILE"), std::string::npos) << r.err;
+  r = moebench::testing::run_moebench({"db", "migrate", "--db", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("{}: schema version 1 -> {}\n", path, kSchemaVersion));
+  EXPECT_EQ(moebench::testing::run_moebench({"db", "runs", "--db", path}).exit_code, 0);
+  r = moebench::testing::run_moebench({"db", "migrate", "--db", (dir.path() / "none.sqlite").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "none.sqlite"));
+}
+
 // A later version's step, as a future moebench would ship it.
 Migration add_notes_column() {
   return {kSchemaVersion + 1, "runs.notes",
