@@ -12,7 +12,6 @@
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
 #include "harness/util/output_path.h"
-#include "harness/util/text.h"
 
 namespace moebench::cli {
 namespace {

@@ -54,14 +54,7 @@ std::string& recorded_invocation() {
 void record_invocation(int argc, char** argv) {
   std::string& text = recorded_invocation();
   text = "moebench";
-  for (int i = 1; i < argc; ++i) {
-    const std::string word = argv[i];
-    const bool plain = !word.empty() && word.find_first_not_of(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:@+%") == std::string::npos;
-    std::string quoted = "'";
-    for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    text += " " + (plain ? word : quoted + "'");
-  }
+  for (int i = 1; i < argc; ++i) text += " " + shell_quote(argv[i]);
 }
 
 const std::string& invocation() { return recorded_invocation(); }

@@ -26,11 +26,4 @@ std::shared_ptr<model::LanguageModel> open_model(const std::string& path, const 
   return lm->with_routers(gates.values);
 }
 
-void check_open_options(const OpenModelOptions& options) {
-  model::check_load_options(options.load);
-  std::error_code ec;
-  if (!options.gates_file.empty() && !std::filesystem::is_regular_file(options.gates_file, ec))
-    fail_input(options.gates_file, "gates file not found");
-}
-
 }  // namespace moebench::jobs

@@ -28,8 +28,4 @@ struct OpenModelOptions {
 // for anything unusable, including gates that do not fit the model.
 std::shared_ptr<model::LanguageModel> open_model(const std::string& path, const OpenModelOptions& options);
 
-// InputError naming the flag or plan key for options that cannot work,
-// before any model is read (check_load_options plus the gates file exists).
-void check_open_options(const OpenModelOptions& options);
-
 }  // namespace moebench::jobs

@@ -9,6 +9,7 @@
 #include "harness/io/json_input.h"
 #include "harness/io/model_config.h"
 #include "harness/io/parameter_count.h"
+#include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/model_resolver.h"
 #include "harness/model/language_model.h"
@@ -26,12 +27,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Where a recipe's relative model paths are looked for (merge::MergeOptions).
-std::vector<fs::path> recipe_search(const RunPlan& plan, const std::string& recipe) {
-  if (!plan.open.models_dir.empty()) return plan.open.models_dir;
-  return {fs::path(recipe).parent_path(), fs::current_path()};
-}
-
 void check_model(const RunPlan& plan, const PlanModel& m, size_t index, const eval::LoadedTasks& tasks) {
   const std::string field = m.source_of.empty() ? fmt::format("models[{}]", index)
                                                 : fmt::format("a source of '{}'", m.source_of);
@@ -44,7 +39,9 @@ void check_model(const RunPlan& plan, const PlanModel& m, size_t index, const ev
   std::error_code ec;
   if (merge::is_recipe_path(m.path)) {
     const merge::MergeRecipe recipe = merge::MergeRecipe::load(m.path);
-    const auto search = recipe_search(plan, m.path);
+    merge::MergeOptions where;
+    where.search_dirs = plan.open.models_dir;  // empty: the recipe's folder, then the working directory
+    const auto search = merge::model_search_dirs(recipe, where);
     merge::resolve_model(recipe.base_model, m.path + ": base_model", search);
     std::vector<std::string> labels;
     for (size_t e = 0; e < recipe.experts.size(); ++e) {

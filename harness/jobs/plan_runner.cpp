@@ -16,6 +16,7 @@
 #include "harness/jobs/stored_rows.h"
 #include "harness/util/error.h"
 #include "harness/util/interrupt.h"
+#include "harness/util/text.h"
 
 namespace moebench::jobs {
 namespace {
@@ -83,9 +84,7 @@ store::SuiteInfo suite_info(const eval::SuiteSpec& suite) {
 // resume tomorrow does not start a new run under tomorrow's default key.
 std::string resume_command(const PlanRunOptions& options, const std::string& run_key) {
   if (options.resume_command.find("--run-name") != std::string::npos) return options.resume_command;
-  std::string quoted = "'";
-  for (char c : run_key) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return options.resume_command + " --run-name " + quoted + "'";
+  return options.resume_command + " --run-name " + shell_quote(run_key);
 }
 
 // A run key names one plan with one set of settings: resuming it with others

@@ -9,6 +9,7 @@
 
 #include "harness/eval/yaml_fields.h"
 #include "harness/io/yaml_input.h"
+#include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/model_resolver.h"
 #include "harness/util/error.h"
@@ -130,7 +131,7 @@ RunPlan load_run_plan(const fs::path& file) {
       add(pm, at);
       if (m.has("recipe") && m.get_bool("evaluate_sources", true)) {
         merge::MergeRecipe recipe = merge::MergeRecipe::load(pm.path);
-        const std::vector<fs::path> search{fs::path(pm.path).parent_path(), fs::current_path()};
+        const std::vector<fs::path> search = merge::model_search_dirs(recipe, {});
         auto source = [&](const std::string& ref, const std::string& field) {
           PlanModel s;
           s.path = merge::resolve_model(ref, field, search).dir.string();

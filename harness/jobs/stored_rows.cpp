@@ -31,11 +31,4 @@ std::map<std::string, store::MetricScore> stored_metrics(
   return out;
 }
 
-std::map<std::string, eval::MetricResult> eval_metrics(
-    const std::map<std::string, store::MetricScore>& metrics) {
-  std::map<std::string, eval::MetricResult> out;
-  for (const auto& [key, m] : metrics) out[key] = {m.value, m.stderr_value, m.n, m.higher_is_better};
-  return out;
-}
-
 }  // namespace moebench::jobs

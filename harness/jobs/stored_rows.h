@@ -17,7 +17,5 @@ store::SampleScore stored_score(const eval::SampleScore& score);
 eval::SampleScore eval_score(const store::SampleScore& score);
 std::map<std::string, store::MetricScore> stored_metrics(
     const std::map<std::string, eval::MetricResult>& metrics);
-std::map<std::string, eval::MetricResult> eval_metrics(
-    const std::map<std::string, store::MetricScore>& metrics);
 
 }  // namespace moebench::jobs

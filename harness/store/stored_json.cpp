@@ -5,28 +5,23 @@
 #include "harness/util/error.h"
 
 namespace moebench::store {
-namespace {
 
-template <typename Json>
-Json parse(const std::string& text, const std::string& where) {
+// io's bounded parser; its InputError becomes the store's error (a bad file, not bad flags).
+nlohmann::json parse_stored_json(const std::string& text, const std::string& where) {
   try {
-    io::check_json_depth(text, where);
+    return io::parse_json_text(text, where);
   } catch (const InputError& e) {
     throw StoreError(e.what(), 0);
   }
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw StoreError(where + ": stored JSON does not parse: " + text.substr(0, 60), 0);
-  return j;
-}
-
-}  // namespace
-
-nlohmann::json parse_stored_json(const std::string& text, const std::string& where) {
-  return parse<nlohmann::json>(text, where);
 }
 
 nlohmann::ordered_json parse_stored_object(const std::string& text, const std::string& where) {
-  auto j = parse<nlohmann::ordered_json>(text, where);
+  nlohmann::ordered_json j;
+  try {
+    j = io::parse_ordered_json_text(text, where);
+  } catch (const InputError& e) {
+    throw StoreError(e.what(), 0);
+  }
   if (!j.is_object()) throw StoreError(where + ": stored JSON is not an object: " + text.substr(0, 60), 0);
   return j;
 }

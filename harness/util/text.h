@@ -30,6 +30,9 @@ size_t utf8_char_length(std::string_view text);
 // `text` with every byte that does not start a well-formed UTF-8 character
 // replaced by U+FFFD, so model output can always be written as JSON.
 std::string sanitize_utf8(std::string_view text);
+// `word` as a POSIX shell reads it back: unchanged when it holds only safe
+// characters, else in single quotes (a ' inside written as '\'').
+std::string shell_quote(std::string_view word);
 // `text` fit for a one-line message: control characters escaped ("\n", "\x1b"),
 // invalid UTF-8 as U+FFFD, cut to `max_bytes` with "..." (values in errors may
 // be whole templates, prompts or a 1 MB line).
