@@ -8,7 +8,7 @@ set(allowed_engine util io model merge engine)
 set(allowed_eval util io model merge engine eval)
 set(allowed_store util io store)
 set(allowed_jobs util io model merge engine eval store jobs)
-set(allowed_cli util io model merge engine eval store jobs cli)
+set(allowed_cli util io model merge engine eval store jobs reports cli)
 set(allowed_reports util io store reports)
 
 set(violations "")

@@ -39,6 +39,7 @@ void register_demo(CLI::App& app);
 void register_merge(CLI::App& app);
 void register_gates(CLI::App& app);
 void register_db(CLI::App& app);
+void register_report(CLI::App& app);
 
 // --device / --seed / --models-dir / --threads / --i-understand-... of merge and gates.
 void add_recipe_flags(CLI::App* command, merge::MergeOptions& options);

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   moebench::cli::register_merge(app);
   moebench::cli::register_gates(app);
   moebench::cli::register_db(app);
+  moebench::cli::register_report(app);
   moebench::cli::record_invocation(argc, argv);
   try {
     app.parse(argc, argv);
