@@ -82,8 +82,8 @@ foreach(entry IN LISTS entries)
     file(READ "${path}" text)
     string(LENGTH "${text}" len)
     file(SIZE "${path}" size)
-    if(NOT len EQUAL size)
-      fail("${path} contains NUL bytes; report assets must be text")
+    if(NOT len EQUAL size)  # file(READ) drops the CR of each CRLF
+      fail("${path} has a CR at a line end (CRLF?); report assets must use LF line ends")
     endif()
   elseif(kind STREQUAL "esm-vega")
     wrap_vega_esm("${path}" text)
@@ -97,7 +97,8 @@ foreach(entry IN LISTS entries)
   endif()
   file(WRITE "${STAGE_DIR}/${name}" "${text}")
 
-  # CR cannot sit in a raw literal (the compiler folds CRLF), so it goes in as "\r".
+  # A lone CR cannot sit in a raw literal (the compiler reads it as a line
+  # end), so it goes in as "\r".
   string(APPEND literals "\n// ${name} <- ${path} (${len} bytes)\nconstexpr char kAsset${i}[] =")
   if(len EQUAL 0)
     string(APPEND literals " \"\"")
