@@ -172,7 +172,10 @@
       }));
       return box;
     }
-    var interp = window.vegaInterpreter && window.vegaInterpreter.expressionInterpreter;
+    // The CSP-safe expression interpreter: the page's vega-interpreter script sets
+    // vega.expressionInterpreter (vega-embed also carries a copy of its own).
+    var interp = (window.vega && window.vega.expressionInterpreter) ||
+      (window.vegaInterpreter && window.vegaInterpreter.expressionInterpreter);
     var opts = { actions: false, ast: true, renderer: 'svg', tooltip: false, defaultStyle: false, logLevel: 1 };
     if (interp) opts.expr = interp;
     var p;
@@ -994,11 +997,8 @@
     var h = obj(D.history);
     var series = arr(h.series).map(obj);
     var runs = arr(h.runs).map(obj);
-    if (!series.length) {
-      s.appendChild(note('The database holds no scores to draw a history from.'));
-      return;
-    }
-    if (runs.length < 2) s.appendChild(note('The database holds one run, so each line is a single point.'));
+    if (!series.length) s.appendChild(note('The database holds no scores to draw a history from.'));
+    else if (runs.length < 2) s.appendChild(note('The database holds one run, so each line is a single point.'));
     var bySuite = new Map();
     series.forEach(function (se) {
       var k = str(se.suite);

@@ -48,16 +48,16 @@ const read = (p) => readFileSync(join(modules, p), 'utf8');
 const stripMap = (s) => s.replace(/\n?\/\/# sourceMappingURL=\S*\s*$/, '\n');
 
 // vega-interpreter ships only as an ES module importing vega-util; as a classic
-// script it takes vega-util's functions from the vega global and publishes itself
-// as the global vegaInterpreter.
+// script it takes vega-util's functions from the vega global and sets
+// vega.expressionInterpreter (as reports/embed_assets.cmake does).
 function interpreterClassic(src) {
   const imp = /^import\s*\{([^}]*)\}\s*from\s*['"]vega-util['"];?\s*$/m;
   const exp = /^export\s*\{\s*expression\s+as\s+expressionInterpreter\s*\};?\s*$/m;
   if (!imp.test(src) || !exp.test(src)) throw new Error('vega-interpreter build has an unexpected shape');
   const body = src
     .replace(imp, (_, names) => `const {${names}} = vega;`)
-    .replace(exp, 'self.vegaInterpreter = { expressionInterpreter: expression };');
-  return `(function () {\n'use strict';\n${stripMap(body)}\n})();\n`;
+    .replace(exp, 'vega.expressionInterpreter = expression;');
+  return `(function (vega) {\n'use strict';\n${stripMap(body)}\n})(vega);\n`;
 }
 
 const scripts = [
