@@ -72,8 +72,14 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
         if (is_right(merge_value) && !any_right) flags[key].second.push_back(merge->name);
       }
     }
+    // Merge wrong where an expert was right, then the reverse, then the rest.
     std::vector<DocKey> order;
-    for (const auto& [key, f] : flags) order.push_back(key);
+    for (const auto& [key, f] : flags) {
+      if (!f.first.empty()) order.push_back(key);
+    }
+    for (const auto& [key, f] : flags) {
+      if (f.first.empty()) order.push_back(key);
+    }
     for (const auto& key : keys) {
       if (!flags.count(key)) order.push_back(key);
     }
