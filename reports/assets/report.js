@@ -584,7 +584,9 @@
         });
         if (heat.length) add(row, shareHeatmap(heat, labels, null, 'first-choice share by layer'));
         var phases = obj(su.phases);
-        var pf = phases.prefill ? obj(phases.prefill) : null, dc = phases.decode ? obj(phases.decode) : null;
+        // A phase with no token is no phase (the document may list it with zero shares).
+        var hasTokens = function (ph) { ph = obj(ph); return ph.tokens !== 0 && arr(ph.first_choice_share).length > 0; };
+        var pf = hasTokens(phases.prefill) ? obj(phases.prefill) : null, dc = hasTokens(phases.decode) ? obj(phases.decode) : null;
         if (pf && dc) {
           var pv = [];
           [['prefill', pf, 0], ['decode', dc, 1]].forEach(function (ph) {
@@ -642,24 +644,32 @@
         var maxIndex = -1;
         docs.forEach(function (d) { maxIndex = Math.max(maxIndex, arr(d.share).length - 1); });
         if (labels.length <= maxIndex) labels = expertLabels(merge, maxIndex + 1);
+        var cnt = function (v) { return isNum(v) ? String(v) : '—'; };
         var sentence = isNum(g.documents) && g.documents > 0
-          ? 'Of ' + g.documents + ' token-logged documents scored by the merge and every expert, the merge was wrong while some expert was right on ' +
-            str(g.merge_wrong_expert_right) + ' (' + pct(g.rate) + ', the oracle gap). Some expert was right on ' + str(g.some_expert_right) +
-            '; the router favoured a right expert on ' + str(g.router_favoured_right_expert) + ' of them (' + pct(g.router_favoured_right_rate) +
-            ') and on ' + str(g.favoured_right_in_gap) + ' of the ' + str(g.merge_wrong_expert_right) + ' in the gap.'
-          : 'No token-logged document of this suite was scored by the merge and every expert, so there is no oracle gap.';
+          ? 'Oracle gap: the merge was wrong while some expert was right on ' + cnt(g.merge_wrong_expert_right) + ' of the ' + g.documents +
+            ' documents scored by the merge and every expert (' + pct(g.rate) + ').'
+          : 'No document of this suite was scored by the merge and every expert, so there is no oracle gap.';
+        if (isNum(su.logged_documents) && su.logged_documents > 0) {
+          sentence += ' Of the ' + su.logged_documents + ' token-logged documents, some expert was right on ' + cnt(g.some_expert_right) +
+            ' and the router favoured a right one on ' + cnt(g.router_favoured_right_expert) + ' of them (' + pct(g.router_favoured_right_rate) + ')' +
+            (isNum(g.logged_gap_documents)
+              ? '; on the ' + g.logged_gap_documents + ' token-logged documents of the gap it favoured a right expert on ' + cnt(g.favoured_right_in_gap) + '.'
+              : '; in the gap it favoured a right expert on ' + cnt(g.favoured_right_in_gap) + '.');
+        } else {
+          sentence += ' No document of this suite was token-logged, so the router’s choices cannot be set against who was right.';
+        }
         sub.appendChild(el('p', 'lead', sentence));
         var top = el('div', 'chart-row');
         sub.appendChild(top);
         var t = table('numbers compact kv');
         t.setAttribute('data-check', 'oracle-' + merge + '-' + str(su.suite));
         headRow(t, ['Measure', { text: 'Value', cls: 'num' }]);
-        var cnt = function (v) { return isNum(v) ? String(v) : '—'; };
-        [['Token-logged documents', cnt(su.logged_documents)], ['Documents in the suite', cnt(su.documents_in_suite)],
+        [['Documents in the suite', cnt(su.documents_in_suite)],
           ['Scored by the merge and every expert', cnt(g.documents)], ['Merge wrong, some expert right', cnt(g.merge_wrong_expert_right)],
-          ['Oracle gap rate', f4(g.rate)], ['Some expert right', cnt(g.some_expert_right)],
-          ['Router favoured a right expert', cnt(g.router_favoured_right_expert)], ['Router favoured a right expert, rate', f4(g.router_favoured_right_rate)],
-          ['Router favoured a right expert, in the gap', cnt(g.favoured_right_in_gap)]
+          ['Oracle gap rate', f4(g.rate)], ['Token-logged documents', cnt(su.logged_documents)], ['Token-logged: some expert right', cnt(g.some_expert_right)],
+          ['Token-logged: router favoured a right expert', cnt(g.router_favoured_right_expert)], ['Token-logged: router favoured a right expert, rate', f4(g.router_favoured_right_rate)],
+          ['Token-logged documents in the gap', cnt(g.logged_gap_documents)],
+          ['Token-logged: router favoured a right expert, in the gap', cnt(g.favoured_right_in_gap)]
         ].forEach(function (kv) { bodyRow(t, [kv[0], { text: kv[1], cls: 'num' }]); });
         top.appendChild(wrapTable(t));
 
@@ -888,14 +898,20 @@
         add(card, el('div', 'doc-title', str(d.suite) + ' · ' + str(d.task) + ' · doc ' + str(d.doc_id)));
         var pieces = arr(d.pieces);
         var decode = arr(d.decode);
-        var n = pieces.length || arr(arr(d.routing)[0]).length;
+        var first = isNum(d.first_token) ? d.first_token : 0;
+        var n = Math.max(pieces.length, decode.length, arr(arr(d.routing)[0]).length);
         var text = el('div', 'tokens');
-        if (!pieces.length && n) card.appendChild(note('No token text was stored for this document; token indices are shown instead.'));
+        if (first > 0) card.appendChild(note('The document’s last ' + n + ' tokens, from token ' + first + '.'));
+        if (pieces.length < n && n) {
+          card.appendChild(note(pieces.length ? 'Token text was stored for only some tokens; the others show their index.'
+            : 'No token text was stored for this document; token indices are shown instead.'));
+        }
         for (var i = 0; i < n; i++) {
-          var span = el('span', 'tok' + (decode[i] === true ? ' gen' : ' prompt-tok'), pieces.length ? pieceText(pieces[i]) : String(i));
-          if (!pieces.length) span.className += ' index';
+          var hasPiece = i < pieces.length;
+          var span = el('span', 'tok' + (decode[i] === true ? ' gen' : ' prompt-tok') + (hasPiece ? '' : ' index'),
+            hasPiece ? pieceText(pieces[i]) : '#' + (first + i));
           text.appendChild(span);
-          if (!pieces.length) text.appendChild(document.createTextNode(' '));
+          if (!hasPiece) text.appendChild(document.createTextNode(' '));
           spans.push([span, d, i]);
         }
         if (!n) card.appendChild(note('No tokens were logged for this document.'));
