@@ -23,6 +23,8 @@ class RemappedSink : public model::RoutingSink {
     for (int64_t b = 0; b < event.batch; ++b) {
       rows[b] = static_cast<int64_t>(caller_index_[event.row_request[b]]);
     }
+    // Only the rows are renamed: the copy keeps every other field (token_ids,
+    // decode) as the model reported it.
     model::RoutingEvent renamed = event;
     renamed.row_request = rows.data();
     inner_->on_routing(renamed);

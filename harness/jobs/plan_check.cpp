@@ -9,6 +9,7 @@
 #include "harness/io/json_input.h"
 #include "harness/io/model_config.h"
 #include "harness/io/parameter_count.h"
+#include "harness/merge/gate_stats.h"
 #include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/model_resolver.h"
@@ -127,6 +128,8 @@ store::ModelInfo plan_model_info(const PlanModel& m, const model::LanguageModel*
                            {"eos", special_token(t, t.eos_id())},
                            {"pad", special_token(t, t.pad_id())}};
     fingerprint_text = c.raw.dump();
+    // Routers as loaded (after a gates file): what the report's gate table shows.
+    if (c.is_moe()) info.gate_stats = merge::model_gate_stats(*lm);
   }
   if (!m.generations.empty()) {
     fingerprint_text += read_file(m.generations);

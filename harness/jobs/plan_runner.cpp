@@ -13,6 +13,7 @@
 #include "harness/eval/sandbox.h"
 #include "harness/jobs/plan_check.h"
 #include "harness/jobs/routing_recorder.h"
+#include "harness/jobs/token_pieces.h"
 #include "harness/jobs/stored_rows.h"
 #include "harness/util/error.h"
 #include "harness/util/interrupt.h"
@@ -142,7 +143,12 @@ Batch run_batch(const eval::Task& task, const RunPlan& plan, Responder& responde
     rec.doc_hash = hashes.doc_hash;
     rec.prompt_hash = hashes.prompt_hash;
     rec.target_hash = hashes.target_hash;
-    if (record_routing) rec.routing = recorder.take(rec.doc_id);
+    if (record_routing) {
+      rec.routing = recorder.take(rec.doc_id);
+      // The token view's text; only a token-by-token log keeps it.
+      if (plan.routing.mode == store::RoutingMode::Tokens)
+        rec.routing.pieces = token_pieces(responder.lm->tokenizer(), rec.routing.token_ids);
+    }
     batch.records.push_back(std::move(rec));
   }
   return batch;

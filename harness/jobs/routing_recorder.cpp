@@ -46,6 +46,11 @@ void RoutingRecorder::on_routing(const model::RoutingEvent& e) {
       buf.positions.insert(buf.positions.end(), e.positions + first, e.positions + end);
       buf.ids.insert(buf.ids.end(), e.expert_ids + first * k, e.expert_ids + end * k);
       buf.weights.insert(buf.weights.end(), e.weights + first * k, e.weights + end * k);
+      if (e.token_ids)
+        buf.tokens.insert(buf.tokens.end(), e.token_ids + first, e.token_ids + end);
+      else
+        buf.tokens.insert(buf.tokens.end(), end - first, -1);
+      buf.decode.insert(buf.decode.end(), end - first, e.decode ? 1 : 0);
       buffered_ += end - first;
       t += end - first;
     }
@@ -54,29 +59,31 @@ void RoutingRecorder::on_routing(const model::RoutingEvent& e) {
 
 namespace {
 
-// The buffer's tokens in position order, a position reported twice keeping
-// its last report; appends them to `out` and their positions to `positions`.
-void append_in_order(const std::vector<int64_t>& pos, const std::vector<int32_t>& ids,
-                     const std::vector<float>& weights, int64_t k, LayerRouting* out,
-                     std::vector<int64_t>* positions) {
-  if (std::adjacent_find(pos.begin(), pos.end(), std::greater_equal<int64_t>()) == pos.end()) {
-    // The common case, reported once in order: one bulk copy.
-    positions->insert(positions->end(), pos.begin(), pos.end());
-    out->expert_ids.insert(out->expert_ids.end(), ids.begin(), ids.end());
-    out->weights.insert(out->weights.end(), weights.begin(), weights.end());
-    return;
-  }
+// The order in which to take the buffer's tokens: by position, a position
+// reported twice keeping its last report.
+std::vector<size_t> position_order(const std::vector<int64_t>& pos) {
   std::vector<size_t> order(pos.size());
   std::iota(order.begin(), order.end(), 0);
+  if (std::adjacent_find(pos.begin(), pos.end(), std::greater_equal<int64_t>()) == pos.end())
+    return order;  // the common case, reported once in order
   if (!std::is_sorted(pos.begin(), pos.end()))
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pos[a] < pos[b]; });
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (i + 1 < order.size() && pos[order[i + 1]] == pos[order[i]]) continue;  // a later report wins
-    const size_t t = order[i];
-    positions->push_back(pos[t]);
-    out->expert_ids.insert(out->expert_ids.end(), ids.begin() + t * k, ids.begin() + (t + 1) * k);
-    out->weights.insert(out->weights.end(), weights.begin() + t * k, weights.begin() + (t + 1) * k);
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < order.size(); ++i)
+    if (i + 1 == order.size() || pos[order[i + 1]] != pos[order[i]]) kept.push_back(order[i]);  // a later report wins
+  return kept;
+}
+
+// Appends the `k` values of each of `order`'s tokens; one bulk copy when the
+// order is the identity.
+template <typename T>
+void gather(const std::vector<T>& from, const std::vector<size_t>& order, size_t k, std::vector<T>* out) {
+  // Distinct indices below n, n of them, ascending: the identity.
+  if (order.size() * k == from.size() && std::is_sorted(order.begin(), order.end())) {
+    out->insert(out->end(), from.begin(), from.end());
+    return;
   }
+  for (size_t t : order) out->insert(out->end(), from.begin() + t * k, from.begin() + (t + 1) * k);
 }
 
 }  // namespace
@@ -92,20 +99,28 @@ SampleRouting RoutingRecorder::take(int64_t doc_id) {
     LayerRouting routing;
     routing.layer = static_cast<int32_t>(layer);
     std::vector<RoutingSegment> segments;
+    std::vector<int32_t> decode_segments, tokens;
     for (size_t ordinal = 0; ordinal < found->second.size(); ++ordinal) {
       auto& layers = buffers_[found->second[ordinal]];
       if (layer >= layers.size() || layers[layer].positions.empty()) continue;
       Buffer& buf = layers[layer];
       routing.top_k = buf.top_k;
       routing.num_experts = buf.num_experts;
-      std::vector<int64_t> positions;
-      append_in_order(buf.positions, buf.ids, buf.weights, buf.top_k, &routing, &positions);
-      for (size_t i = 0; i < positions.size(); ++i) {
-        if (i > 0 && positions[i] == positions[i - 1] + 1) {
+      const std::vector<size_t> order = position_order(buf.positions);
+      gather(buf.ids, order, buf.top_k, &routing.expert_ids);
+      gather(buf.weights, order, buf.top_k, &routing.weights);
+      gather(buf.tokens, order, 1, &tokens);
+      // A new segment where positions jump, and where decode steps begin
+      // (they continue the prefill's positions).
+      for (size_t i = 0; i < order.size(); ++i) {
+        const int64_t position = buf.positions[order[i]];
+        const bool decode = buf.decode[order[i]] != 0;
+        if (i > 0 && position == buf.positions[order[i - 1]] + 1 && decode == (buf.decode[order[i - 1]] != 0)) {
           ++segments.back().tokens;
-        } else {
-          segments.push_back({static_cast<int32_t>(ordinal), positions[i], 1});
+          continue;
         }
+        if (decode) decode_segments.push_back(static_cast<int32_t>(segments.size()));
+        segments.push_back({static_cast<int32_t>(ordinal), position, 1});
       }
       buffered_ -= static_cast<int64_t>(buf.positions.size());
       buf = Buffer{};
@@ -113,7 +128,10 @@ SampleRouting RoutingRecorder::take(int64_t doc_id) {
     if (routing.expert_ids.empty()) continue;  // a dense layer: the tap never reports it
     if (out.layers.empty()) {
       out.segments = std::move(segments);
-    } else if (segments != out.segments) {
+      out.decode_segments = std::move(decode_segments);
+      // Ids only when every token came with one (a sink that fills no ids reports -1).
+      if (std::find(tokens.begin(), tokens.end(), -1) == tokens.end()) out.token_ids = std::move(tokens);
+    } else if (segments != out.segments || decode_segments != out.decode_segments) {
       throw std::logic_error("RoutingRecorder: document " + std::to_string(doc_id) + ": layer " +
                              std::to_string(layer) + " saw other tokens than layer " +
                              std::to_string(out.layers.front().layer));

@@ -38,7 +38,10 @@ class RoutingRecorder : public model::RoutingSink {
 
   // The routing of `doc_id`, removed from the recorder; empty when nothing
   // arrived for it. Positions reported twice (a retried batch) keep the last
-  // report. Throws std::logic_error when layers saw different tokens.
+  // report. A request's decode steps are a segment of their own after its
+  // prefill's (decode_segments lists them), so reports can tell prompt from
+  // generated tokens; token_ids are filled when every event carried them.
+  // Throws std::logic_error when layers saw different tokens.
   SampleRouting take(int64_t doc_id);
 
   int64_t buffered_tokens() const { return buffered_; }  // real tokens x layers held
@@ -49,6 +52,8 @@ class RoutingRecorder : public model::RoutingSink {
     std::vector<int64_t> positions;
     std::vector<int32_t> ids;
     std::vector<float> weights;
+    std::vector<int32_t> tokens;   // per position: the input token (-1 when not reported)
+    std::vector<uint8_t> decode;   // per position: 1 for a decode step
   };
   std::vector<int64_t> doc_of_request_;
   std::unordered_map<int64_t, std::vector<int64_t>> requests_of_doc_;

@@ -4,8 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cmath>
-#include <limits>
+#include "harness/merge/gate_stats.h"
 
 namespace moebench::merge {
 namespace {
@@ -26,20 +25,8 @@ GateDiagnostics diagnose_gates(const GateSet& gates, double max_condition, doubl
   const int64_t E = gates.experts, H = gates.hidden;
   std::vector<int64_t> degenerate, collapsed;
   for (int64_t l = 0; l < gates.layers; ++l) {
-    // float64 so that the numbers reported do not depend on fp32 rounding
-    at::Tensor g = at::from_blob(const_cast<float*>(gates.row(l, 0)), {E, H}, at::kFloat).to(at::kDouble);
-    LayerGateDiagnostics d;
-    d.layer = l;
-    at::Tensor s = at::linalg_svdvals(g);  // descending; min(E, H) values
-    const double smax = s[0].item<double>(), smin = s[-1].item<double>();
-    d.condition_number = E > H || smin <= smax * 1e-15 ? std::numeric_limits<double>::infinity() : smax / smin;
-    at::Tensor unit = g / g.norm(2, -1, true).clamp_min(1e-12);
-    at::Tensor cos = at::matmul(unit, unit.t()).contiguous();
-    d.cosine.assign(cos.data_ptr<double>(), cos.data_ptr<double>() + E * E);
-    for (int64_t a = 0; a < E; ++a)
-      for (int64_t b = a + 1; b < E; ++b)
-        if (d.closest_a < 0 || d.cosine[a * E + b] > d.closest_cosine)
-          d.closest_a = a, d.closest_b = b, d.closest_cosine = d.cosine[a * E + b];
+    LayerGateDiagnostics d =
+        router_diagnostics(l, at::from_blob(const_cast<float*>(gates.row(l, 0)), {E, H}, at::kFloat));
     if (d.condition_number > max_condition) degenerate.push_back(l);
     if (d.closest_a >= 0 && d.closest_cosine > max_cosine) collapsed.push_back(l);
     out.layers.push_back(std::move(d));

@@ -134,7 +134,7 @@ std::vector<GenerationResult> LanguageModel::generate(const std::vector<Generati
       active = std::move(still_active);
       const int64_t B = static_cast<int64_t>(active.size());
       ForwardBatch step{at::tensor(keep_tokens).view({B, 1}), at::tensor(keep_positions),
-                        at::ones({B, 1}, at::kBool), keep_requests};
+                        at::ones({B, 1}, at::kBool), keep_requests, /*decode=*/true};
       hidden = model.forward(step, &cache, {routing, nullptr});
       next = model.logits(hidden.select(1, 0)).argmax(-1);
     }

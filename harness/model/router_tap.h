@@ -24,6 +24,13 @@ struct RoutingEvent {
   const int64_t* positions;     // [B*T] absolute position of each token in its sequence
   const uint8_t* valid;         // [B*T] 1 for a real token, 0 for padding
   const int64_t* row_request;   // [B] caller's request index of each batch row, or nullptr
+  // [B*T] the input token at each position (what the router saw), or nullptr:
+  // reports colour a document's tokens by their experts.
+  const int32_t* token_ids = nullptr;
+  // True for a generation's decode steps (generated tokens fed back through
+  // the KV cache), false for prefill and scoring passes: reports count
+  // prompt and generated tokens apart.
+  bool decode = false;
 };
 
 class RoutingSink {

@@ -206,6 +206,7 @@ void Transformer::report_routing(const std::vector<RoutedLayer>& routed, const F
   const at::Tensor positions = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options()))
                                    .to(at::kCPU).reshape({-1}).contiguous();
   const at::Tensor valid = batch.valid.to(at::kCPU, at::kByte).reshape({-1}).contiguous();
+  const at::Tensor token_ids = batch.ids.to(at::kCPU, at::kInt).reshape({-1}).contiguous();
   const int64_t k = c.experts_per_token, E = c.num_experts;
   for (size_t i = 0; i < routed.size(); ++i) {
     RoutingEvent event;
@@ -220,6 +221,8 @@ void Transformer::report_routing(const std::vector<RoutedLayer>& routed, const F
     event.positions = positions.data_ptr<int64_t>();
     event.valid = valid.data_ptr<uint8_t>();
     event.row_request = batch.row_request.empty() ? nullptr : batch.row_request.data();
+    event.token_ids = token_ids.data_ptr<int32_t>();
+    event.decode = batch.decode;
     sink.on_routing(event);
   }
 }

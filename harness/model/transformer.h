@@ -29,6 +29,7 @@ struct ForwardBatch {
   at::Tensor start;  // [B] int64: absolute position of ids[:, 0]
   at::Tensor valid;  // [B, T] bool: real tokens (false for padding)
   std::vector<int64_t> row_request;  // [B] caller's ids, reported to the router tap
+  bool decode = false;  // generated tokens fed back (RoutingEvent::decode)
 };
 
 // Optional observers of a forward pass.

@@ -70,7 +70,7 @@ void merge_models(Merge& m) {
   auto q = m.src.prepare(
       "SELECT model_id, name, content_hash, gate_variant, path, architecture, num_layers,"
       " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
-      " num_parameters, special_tokens FROM models");
+      " num_parameters, special_tokens, gate_stats FROM models");
   while (q.step()) {
     {
       auto find = m.dst.prepare(
@@ -84,9 +84,10 @@ void merge_models(Merge& m) {
     auto ins = m.dst.prepare(
         "INSERT INTO models (name, content_hash, gate_variant, path, architecture, num_layers,"
         " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
-        " num_parameters, special_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " num_parameters, special_tokens, gate_stats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.int64(7),
-                 q.int64(8), q.text(9), q.text(10), q.text(11), q.int64(12), q.int64(13), q.text(14));
+                 q.int64(8), q.text(9), q.text(10), q.text(11), q.int64(12), q.int64(13), q.text(14),
+                 q.text(15));
     ins.run();
     const int64_t id = m.dst.last_insert_rowid();
     m.models[q.int64(0)] = id;
@@ -166,15 +167,16 @@ void copy_samples(Merge& m, int64_t run, int64_t model, int64_t task, int64_t to
   auto q = m.src.prepare(
       "SELECT sample_id, doc_id, prompt, target, responses, filtered, program_results, metrics,"
       " metric_weights, routing_tokens, routing_logged, routing_segments, written_at, doc_hash,"
-      " prompt_hash, target_hash FROM samples WHERE run_id = ? AND model_id = ? AND task_id = ?");
+      " prompt_hash, target_hash, routing_decode, routing_pieces FROM samples"
+      " WHERE run_id = ? AND model_id = ? AND task_id = ?");
   q.bind_all(run, model, task);
   while (q.step()) {
     if (present.count(q.int64(1))) continue;
     auto ins = m.dst.prepare(
         "INSERT INTO samples (run_id, model_id, task_id, doc_id, prompt, target, responses,"
         " filtered, program_results, metrics, metric_weights, routing_tokens, routing_logged,"
-        " routing_segments, written_at, doc_hash, prompt_hash, target_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " routing_segments, written_at, doc_hash, prompt_hash, target_hash, routing_decode,"
+        " routing_pieces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind_all(to_run, to_model, to_task, q.int64(1), q.text(2), q.text(3), q.text(4),
                  q.text(5), q.text(6), q.text(7), q.text(8), q.int64(9), q.int64(10));
     if (q.is_null(11))
@@ -182,6 +184,7 @@ void copy_samples(Merge& m, int64_t run, int64_t model, int64_t task, int64_t to
     else
       ins.bind_blob(14, q.blob(11));
     ins.bind(15, q.text(12)).bind(16, q.text(13)).bind(17, q.text(14)).bind(18, q.text(15));
+    ins.bind(19, q.text(16)).bind(20, q.text(17));
     ins.run();
     const int64_t sample_id = m.dst.last_insert_rowid();
     ++m.stats.samples_added;

@@ -81,6 +81,9 @@ class ResultsStore {
   SampleRouting stored_routing(int64_t run, int64_t model, int64_t task, int64_t doc_id);
   // The aggregate tables of (run, model, task), one entry per layer.
   std::vector<RoutingStats> routing_aggregates(int64_t run, int64_t model, int64_t task);
+  // The model stored as `model_id`, its experts included (gate_stats,
+  // special_tokens parsed); StoreError naming the file when there is none.
+  ModelInfo stored_model(int64_t model_id);
   std::vector<RunRow> runs();
   std::vector<ScoreRow> scores(std::optional<int64_t> run = std::nullopt);
   std::vector<SuiteScoreRow> suite_scores(std::optional<int64_t> run = std::nullopt) {

@@ -73,9 +73,17 @@ RoutingStats routing_stats(const LayerRouting& r, const std::vector<RoutingSegme
   for (int32_t e = 0; e < r.num_experts; ++e) s.mass[e] = static_cast<double>(units[e]) * kUnit;
 
   int64_t start = 0;
+  const RoutingSegment* previous = nullptr;
   for (const RoutingSegment& seg : segments) {
     const int64_t end = std::min(start + seg.tokens, n);
-    for (int64_t t = start + 1; t < end; ++t) {
+    // A segment that continues the previous one (same request, next
+    // position: a generation's decode steps after its prompt) pairs its first
+    // token with the previous segment's last.
+    const bool continues = previous && start > 0 && previous->request == seg.request &&
+                           previous->first_position + previous->tokens == seg.first_position;
+    const int64_t first_pair = continues ? start : start + 1;
+    previous = &seg;
+    for (int64_t t = first_pair; t < end; ++t) {
       const int32_t* prev = &r.expert_ids[(t - 1) * k];
       const int32_t* cur = &r.expert_ids[t * k];
       s.same_first += prev[0] == cur[0];
@@ -88,7 +96,7 @@ RoutingStats routing_stats(const LayerRouting& r, const std::vector<RoutingSegme
         for (int64_t b = 0; b < k && !shared; ++b) shared = prev[a] == cur[b];
       s.same_topk += shared;
     }
-    s.pairs += std::max<int64_t>(0, end - start - 1);
+    s.pairs += std::max<int64_t>(0, end - first_pair);
     start += seg.tokens;
   }
   return s;

@@ -31,7 +31,8 @@ struct RoutingStats {
 };
 
 // Statistics of `routing`, whose tokens are laid out as `segments` say
-// (pairs never span two segments). Weights are rounded to fp16 first, so sums
+// (pairs span two segments only where the second continues the first: same
+// request, adjacent positions, as a generation's decode segment its prompt's). Weights are rounded to fp16 first, so sums
 // recomputed from decoded blobs match exactly.
 // REQUIRES: the segments' tokens add up to routing.tokens().
 RoutingStats routing_stats(const LayerRouting& routing, const std::vector<RoutingSegment>& segments);

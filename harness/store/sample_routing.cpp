@@ -1,5 +1,6 @@
 #include "harness/store/sample_routing.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "harness/util/error.h"
@@ -36,6 +37,24 @@ void SampleRouting::validate(const std::string& where) const {
                                   std::to_string(l.num_experts) + ") for " +
                                   std::to_string(tokens) + " tokens in its segments");
   }
+  const auto per_token = [&](size_t n, const char* what) {
+    if (n != 0 && n != static_cast<size_t>(tokens))
+      throw std::invalid_argument(where + ": " + std::to_string(n) + " " + what + " for " +
+                                  std::to_string(tokens) + " tokens in its segments");
+  };
+  per_token(token_ids.size(), "token_ids");
+  per_token(pieces.size(), "pieces");
+  for (size_t i = 0; i < decode_segments.size(); ++i) {
+    const int32_t d = decode_segments[i];
+    if (d < 0 || static_cast<size_t>(d) >= segments.size() || (i > 0 && d <= decode_segments[i - 1]))
+      throw std::invalid_argument(where + ": decode segment " + std::to_string(d) +
+                                  " is not an ascending index below " + std::to_string(segments.size()) +
+                                  " (the segments)");
+  }
+}
+
+bool SampleRouting::is_decode(size_t segment) const {
+  return std::binary_search(decode_segments.begin(), decode_segments.end(), static_cast<int32_t>(segment));
 }
 
 }  // namespace moebench::store

@@ -41,10 +41,23 @@ struct RoutingOptions {
 struct SampleRouting {
   std::vector<RoutingSegment> segments;
   std::vector<LayerRouting> layers;  // ascending layer; every one covers the same tokens
+  // Indices into `segments` of the runs of generated tokens fed back (decode
+  // steps), ascending; the other segments are prompts and scored text.
+  // Stored as samples.routing_decode.
+  std::vector<int32_t> decode_segments;
+  // The input token of each routed token (the layers' row order), or empty
+  // when the recorder did not see them. The store never reads these.
+  std::vector<int32_t> token_ids;
+  // Each routed token's text, or empty: filled by whoever has the tokenizer
+  // (the store never sees one); stored as samples.routing_pieces when the
+  // sample is logged token by token, read back by stored_routing.
+  std::vector<std::string> pieces;
   int64_t tokens() const;            // per layer
   bool empty() const { return layers.empty(); }
+  bool is_decode(size_t segment) const;
   // Throws std::invalid_argument (naming `where`) unless every layer holds
-  // the segments' tokens x top_k ids and weights.
+  // the segments' tokens x top_k ids and weights, token_ids and pieces are
+  // empty or one per token, and decode_segments are ascending segment indices.
   void validate(const std::string& where) const;
 };
 

@@ -52,8 +52,9 @@ WriteResult ResultsStore::write_samples(int64_t run, int64_t model, int64_t task
     auto insert = db_->prepare(
         "INSERT OR IGNORE INTO samples (run_id, model_id, task_id, doc_id, prompt, target,"
         " responses, filtered, program_results, metrics, metric_weights, routing_tokens,"
-        " routing_logged, routing_segments, written_at, doc_hash, prompt_hash, target_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " routing_logged, routing_segments, written_at, doc_hash, prompt_hash, target_hash,"
+        " routing_decode, routing_pieces)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind_all(run, model, task, s.doc_id, s.prompt, s.score.target,
                     dump(responses_json(s.responses)), dump(nlohmann::json(s.score.filtered)),
                     dump(nlohmann::json(s.score.program_results)),
@@ -64,6 +65,10 @@ WriteResult ResultsStore::write_samples(int64_t run, int64_t model, int64_t task
     else
       insert.bind_null(14);
     insert.bind(15, written_at).bind(16, s.doc_hash).bind(17, s.prompt_hash).bind(18, s.target_hash);
+    // Which segments are generated, and each token's text: only with the
+    // tokens they describe (the pieces are model text: invalid UTF-8 becomes U+FFFD).
+    insert.bind(19, keep ? dump(nlohmann::json(s.routing.decode_segments)) : "[]");
+    insert.bind(20, keep ? dump(nlohmann::json(s.routing.pieces)) : "[]");
     if (insert.run() == 0) {  // the unique key: stored by an earlier attempt
       ++result.skipped;
       continue;

@@ -217,6 +217,14 @@ FROM suite_scores s JOIN runs r USING (run_id) JOIN models m USING (model_id)
      JOIN suites u USING (suite_id);
 )sql";
 
+// Version 3: what the HTML report shows beyond counts: which routed tokens
+// were generated, the text of each logged token, and the routers' geometry.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE samples ADD COLUMN routing_decode TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(routing_decode));
+ALTER TABLE samples ADD COLUMN routing_pieces TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(routing_pieces));
+ALTER TABLE models ADD COLUMN gate_stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(gate_stats));
+)sql";
+
 // A CHECK constraint cannot be altered; SQLite documents editing the table's
 // text in sqlite_schema for changes that leave the stored rows valid (a
 // widened CHECK), with schema_version bumped so every connection re-reads it.
@@ -267,6 +275,8 @@ const std::vector<Migration>& migrations() {
          db.exec(kSchemaV2);
          widen_status_checks(db);
        }},
+      {3, "decode segments and token pieces of logged routing; router condition numbers and cosines",
+       [](Database& db) { db.exec(kSchemaV3); }},
   };
   return steps;
 }

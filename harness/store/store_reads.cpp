@@ -104,13 +104,27 @@ SampleRouting ResultsStore::stored_routing(int64_t run, int64_t model, int64_t t
                                            int64_t doc_id) {
   const std::string where = file() + ": routing of doc_id " + std::to_string(doc_id);
   auto q = db_->prepare(
-      "SELECT sample_id, routing_segments FROM samples WHERE run_id = ? AND model_id = ?"
-      " AND task_id = ? AND doc_id = ? AND routing_logged = 1");
+      "SELECT sample_id, routing_segments, routing_decode, routing_pieces FROM samples"
+      " WHERE run_id = ? AND model_id = ? AND task_id = ? AND doc_id = ? AND routing_logged = 1");
   q.bind_all(run, model, task, doc_id);
   SampleRouting out;
   if (!q.step()) return out;
   const int64_t sample_id = q.int64(0);
   out.segments = decode_segments(q.blob(1), where);
+  const nlohmann::json decode = parse_stored_json(q.text(2), where + ": routing_decode");
+  const nlohmann::json pieces = parse_stored_json(q.text(3), where + ": routing_pieces");
+  if (!decode.is_array()) throw StoreError(where + ": routing_decode is not a list", 0);
+  if (!pieces.is_array()) throw StoreError(where + ": routing_pieces is not a list", 0);
+  for (const auto& d : decode) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<uint64_t>() >= out.segments.size())
+      throw StoreError(where + ": routing_decode entry " + d.dump() + " is not a segment index below " +
+                           std::to_string(out.segments.size()), 0);
+    out.decode_segments.push_back(d.get<int32_t>());
+  }
+  for (const auto& p : pieces) {
+    if (!p.is_string()) throw StoreError(where + ": routing_pieces entry " + p.dump() + " is not a string", 0);
+    out.pieces.push_back(p.get<std::string>());
+  }
   auto rows = db_->prepare(
       "SELECT layer, top_k, num_experts, tokens, compression, expert_ids, weights FROM routing"
       " WHERE sample_id = ? ORDER BY layer");
@@ -127,6 +141,48 @@ SampleRouting ResultsStore::stored_routing(int64_t run, int64_t model, int64_t t
 
 std::vector<RoutingStats> ResultsStore::routing_aggregates(int64_t run, int64_t model, int64_t task) {
   return read_routing_aggregates(*db_, run, model, task);
+}
+
+ModelInfo ResultsStore::stored_model(int64_t model_id) {
+  const std::string where = file() + ": model " + std::to_string(model_id);
+  auto q = db_->prepare(
+      "SELECT name, content_hash, gate_variant, path, architecture, num_layers, num_experts,"
+      " experts_per_token, recipe_path, recipe, base_model, max_length, num_parameters,"
+      " special_tokens, gate_stats FROM models WHERE model_id = ?");
+  q.bind(1, model_id);
+  if (!q.step()) throw StoreError(where + ": no such model", 0);
+  ModelInfo m;
+  m.name = q.text(0);
+  m.content_hash = q.text(1);
+  m.gate_variant = q.text(2);
+  m.path = q.text(3);
+  m.architecture = q.text(4);
+  m.num_layers = q.int64(5);
+  m.num_experts = q.int64(6);
+  m.experts_per_token = q.int64(7);
+  m.recipe_path = q.text(8);
+  m.recipe = q.text(9);
+  m.base_model = q.text(10);
+  m.max_length = q.int64(11);
+  m.num_parameters = q.int64(12);
+  m.special_tokens = parse_stored_json(q.text(13), where + " special_tokens");
+  m.gate_stats = parse_stored_json(q.text(14), where + " gate_stats");
+  if (!m.gate_stats.is_object()) throw StoreError(where + ": gate_stats is not an object", 0);
+  auto experts = db_->prepare(
+      "SELECT source_model, label, positive_prompts, negative_prompts FROM model_experts"
+      " WHERE model_id = ? ORDER BY expert");
+  experts.bind(1, model_id);
+  while (experts.step()) {
+    ExpertInfo e{experts.text(0), experts.text(1), {}, {}};
+    for (int c : {2, 3}) {
+      const nlohmann::json list = parse_stored_json(experts.text(c), where + " expert prompts");
+      if (!list.is_array()) throw StoreError(where + ": expert prompts are not a list", 0);
+      for (const auto& p : list)
+        (c == 2 ? e.positive_prompts : e.negative_prompts).push_back(p.is_string() ? p.get<std::string>() : p.dump());
+    }
+    m.experts.push_back(std::move(e));
+  }
+  return m;
 }
 
 std::vector<RunRow> ResultsStore::runs() {

@@ -60,6 +60,9 @@ struct ModelInfo {
   // parameter count, and its special tokens ({"bos": ["<s>", 1], ...}).
   int64_t max_length = 0, num_parameters = 0;
   nlohmann::json special_tokens = nlohmann::json::object();
+  // The routers' geometry per MoE layer (merge/gate_stats.h): {"layers":
+  // [{"layer", "condition_number", "cosine": [[...]]}]}; {} for dense models.
+  nlohmann::json gate_stats = nlohmann::json::object();
 };
 
 // A task version: (name, spec_hash) identify it, so an edited spec is a new task.

@@ -43,7 +43,10 @@ const std::vector<std::string> kTasks = {"arc", "gsm8k", "humaneval", "truthfulq
 void do_work(ResultsStore& store, const std::string& shard, size_t pair, int64_t from,
              int64_t to, bool score = true) {
   const int64_t run = store.begin_run(run_info("nightly", shard));
-  const int64_t model = store.upsert_model(model_info(kModels[pair / kTasks.size()]));
+  ModelInfo minfo = model_info(kModels[pair / kTasks.size()]);
+  minfo.gate_stats = {{"layers", {{{"layer", 0}, {"condition_number", 1.5 + static_cast<double>(pair / kTasks.size())},
+                                   {"cosine", {{1.0, 0.25}, {0.25, 1.0}}}}}}};
+  const int64_t model = store.upsert_model(minfo);
   const int64_t task =
       store.upsert_task(task_info(kTasks[pair % kTasks.size()], "suite", "coding"));
   for (int64_t d = from; d < to; d += 5) {
@@ -51,7 +54,12 @@ void do_work(ResultsStore& store, const std::string& shard, size_t pair, int64_t
     for (int64_t doc = d; doc < std::min(to, d + 5); ++doc) {
       std::mt19937_64 rng(pair * 1000 + doc);
       batch.push_back(sample(doc));
-      batch.back().routing = synthetic_routing({3, 4, 2}, 10 + doc % 7, rng);
+      SampleRouting& routing = batch.back().routing = synthetic_routing({3, 4, 2}, 10 + doc % 7, rng);
+      // A generation: its last three tokens decoded, each token with its text.
+      const int64_t tokens = routing.tokens();
+      routing.segments = {{0, 0, tokens - 3}, {0, tokens - 3, 3}};
+      routing.decode_segments = {1};
+      for (int64_t t = 0; t < tokens; ++t) routing.pieces.push_back(" t" + std::to_string(pair * 100 + t));
     }
     store.write_samples(run, model, task, batch);
   }
@@ -69,12 +77,13 @@ std::vector<std::string> canonical(ResultsStore& store) {
   const char* queries[] = {
       "SELECT run_key, plan, plan_hash, status, started_at, finished_at, git_revision, device,"
       " dtype, settings FROM runs ORDER BY run_key",
-      "SELECT name, content_hash, gate_variant, path, recipe, base_model FROM models ORDER BY 1, 2, 3",
+      "SELECT name, content_hash, gate_variant, path, recipe, base_model, gate_stats FROM models ORDER BY 1, 2, 3",
       "SELECT m.name, x.expert, x.source_model, x.label, x.positive_prompts FROM model_experts x"
       " JOIN models m USING (model_id) ORDER BY 1, 2",
       "SELECT name, spec_hash, suite, num_docs, expected_expert FROM tasks ORDER BY 1, 2",
       "SELECT r.run_key, m.name, t.name, s.doc_id, s.prompt, s.target, s.responses, s.filtered,"
-      " s.metrics, s.routing_tokens, s.routing_logged, hex(s.routing_segments), s.written_at"
+      " s.metrics, s.routing_tokens, s.routing_logged, hex(s.routing_segments), s.written_at,"
+      " s.routing_decode, s.routing_pieces"
       " FROM samples s JOIN runs r USING (run_id) JOIN models m USING (model_id)"
       " JOIN tasks t USING (task_id) ORDER BY 1, 2, 3, 4",
       "SELECT r.run_key, m.name, t.name, s.doc_id, g.layer, g.top_k, g.tokens, g.compression,"

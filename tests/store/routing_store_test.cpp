@@ -103,8 +103,16 @@ TEST(RoutingStore, DecodedBlobsEqualTheTapsValuesForEveryToken) {
   }
   EXPECT_GT(checked, 500);
   // Document 0's first request was prefilled, then decoded for three steps:
-  // one segment, positions 0 .. length + 2.
-  EXPECT_EQ(batch[0].routing.segments.at(0).tokens, sc.lengths[0] + 3);
+  // positions 0 .. length + 2, the decode steps a segment of their own.
+  const int64_t length = sc.lengths[0];
+  EXPECT_EQ(batch[0].routing.segments,
+            (std::vector<RoutingSegment>{{0, 0, length}, {0, length, 3}}));
+  EXPECT_EQ(batch[0].routing.decode_segments, std::vector<int32_t>{1});
+  EXPECT_EQ(store.stored_routing(ids.run, ids.model, ids.task, 0).decode_segments, std::vector<int32_t>{1});
+  EXPECT_TRUE(batch[1].routing.decode_segments.empty());
+  // The fake router reports no token ids: none are kept, none stored.
+  EXPECT_TRUE(batch[0].routing.token_ids.empty());
+  EXPECT_TRUE(store.stored_routing(ids.run, ids.model, ids.task, 0).pieces.empty());
 }
 
 TEST(RoutingStore, AggregatesEqualSumsRecomputedFromTheBlobs) {
@@ -238,6 +246,42 @@ TEST(RoutingRecorder, UnknownRequestIndicesAreBugsNamedInTheMessage) {
   } catch (const std::out_of_range& e) {
     EXPECT_NE(std::string(e.what()).find("request index 5"), std::string::npos);
   }
+}
+
+// Pieces and decode segments are stored with the tokens they describe: as
+// written (invalid UTF-8 as U+FFFD) when logged, '[]' when only counted; a
+// count that does not match the tokens is a bug named in the message.
+TEST(RoutingStore, PiecesAndDecodeSegmentsOnlyWithLoggedTokens) {
+  ScratchDir dir;
+  auto store = ResultsStore::open(dir.path() / "r.sqlite");
+  Ids ids = identities(store);
+  Scenario sc;
+  SampleRecord s = sample(0);
+  s.routing = sc.recorder.take(0);
+  const int64_t tokens = s.routing.tokens();
+  for (int64_t t = 0; t < tokens; ++t) s.routing.pieces.push_back(t == 0 ? std::string("\xE2") : " w" + std::to_string(t));
+  store.write_samples(ids.run, ids.model, ids.task, {s});
+  SampleRouting stored = store.stored_routing(ids.run, ids.model, ids.task, 0);
+  ASSERT_EQ(static_cast<int64_t>(stored.pieces.size()), tokens);
+  EXPECT_EQ(stored.pieces[0], "\xEF\xBF\xBD");  // U+FFFD
+  EXPECT_EQ(stored.pieces[1], " w1");
+  EXPECT_EQ(stored.decode_segments, std::vector<int32_t>{1});
+  EXPECT_TRUE(stored.is_decode(1));
+  EXPECT_FALSE(stored.is_decode(0));
+
+  s.doc_id = 1;
+  store.write_samples(ids.run, ids.model, ids.task, {s}, {RoutingMode::Summary, 50000, 1});
+  auto q = store.database().prepare("SELECT routing_decode, routing_pieces FROM samples WHERE doc_id = 1");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.text(0), "[]");
+  EXPECT_EQ(q.text(1), "[]");
+
+  s.doc_id = 2;
+  s.routing.pieces.pop_back();
+  EXPECT_THROW(store.write_samples(ids.run, ids.model, ids.task, {s}), std::invalid_argument);
+  s.routing.pieces.clear();
+  s.routing.decode_segments = {5};
+  EXPECT_THROW(store.write_samples(ids.run, ids.model, ids.task, {s}), std::invalid_argument);
 }
 
 }  // namespace

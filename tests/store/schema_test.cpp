@@ -85,6 +85,51 @@ TEST(Schema, VersionOneIsMigratedKeepingItsRows) {
   EXPECT_THROW(db.exec("UPDATE runs SET status = 'paused'"), StoreError);  // still checked
 }
 
+// A version 2 database with a model and a logged sample, upgraded by `db
+// migrate`: its rows kept, the new columns at their defaults (no gate
+// statistics, no decode segments, no pieces), and the step recorded.
+TEST(Schema, VersionTwoIsMigratedKeepingItsRows) {
+  ScratchDir dir;
+  const std::string path = (dir.path() / "v2.sqlite").string();
+  {
+    Database db(path, {});
+    db.exec("PRAGMA journal_mode = WAL");
+    migrate(db, {migrations()[0], migrations()[1]});
+    db.exec("INSERT INTO runs (run_key, started_at) VALUES ('nightly', '2024-05-01T00:00:00.000Z')");
+    db.exec("INSERT INTO models (name, content_hash, num_experts, special_tokens)"
+            " VALUES ('moe', 'h', 4, '{\"bos\": [\"<s>\", 1]}')");
+    db.exec("INSERT INTO tasks (name, spec_hash) VALUES ('t', 's')");
+    db.exec("INSERT INTO samples (run_id, model_id, task_id, doc_id, prompt, routing_tokens, routing_logged,"
+            " routing_segments, written_at) VALUES (1, 1, 1, 0, 'Q', 3, 1,"
+            " X'000000000000000000000000000000000300000000000000', '2024-05-01T00:00:00.000Z')");
+  }
+  auto r = moebench::testing::run_moebench({"db", "migrate", "--db", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("{}: schema version 2 -> {}\n", path, kSchemaVersion));
+  auto store = ResultsStore::open(path);
+  Database& db = store.database();
+  EXPECT_EQ(schema_version(db), 3);
+  auto step = db.prepare("SELECT description FROM schema_version WHERE version = 3");
+  ASSERT_TRUE(step.step());
+  EXPECT_EQ(step.text(0), migrations()[2].description);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM samples WHERE prompt = 'Q' AND routing_decode = '[]'"
+                      " AND routing_pieces = '[]'"), 1);
+  const ModelInfo model = store.stored_model(1);
+  EXPECT_EQ(model.name, "moe");
+  EXPECT_EQ(model.num_experts, 4);
+  EXPECT_EQ(model.special_tokens["bos"][1], 1);
+  EXPECT_EQ(model.gate_stats, nlohmann::json::object());
+  // The stored routing of a version 2 sample reads back without decode segments or pieces.
+  const SampleRouting routing = store.stored_routing(1, 1, 1, 0);
+  EXPECT_EQ(routing.segments, (std::vector<RoutingSegment>{{0, 0, 3}}));
+  EXPECT_TRUE(routing.decode_segments.empty());
+  EXPECT_TRUE(routing.pieces.empty());
+  EXPECT_THROW(db.exec("UPDATE models SET gate_stats = 'not json'"), StoreError);  // checked
+  auto check = db.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
+}
+
 // The readers do not migrate; `db migrate` does, and says from which version.
 TEST(Schema, DbMigrateUpgradesWhatTheReadersRefuse) {
   ScratchDir dir;

@@ -89,11 +89,11 @@ void FakeRouter::prefill(const std::map<int64_t, int64_t>& lengths, int batch,
 void FakeRouter::decode_step(const std::vector<int64_t>& requests, model::RoutingSink* sink) {
   std::vector<int64_t> starts;
   for (int64_t r : requests) starts.push_back(next_position_[r]);
-  forward(requests, starts, std::vector<int64_t>(requests.size(), 1), sink);
+  forward(requests, starts, std::vector<int64_t>(requests.size(), 1), sink, /*decode=*/true);
 }
 
 void FakeRouter::forward(const std::vector<int64_t>& rows, const std::vector<int64_t>& starts,
-                         const std::vector<int64_t>& lengths, model::RoutingSink* sink) {
+                         const std::vector<int64_t>& lengths, model::RoutingSink* sink, bool decode) {
   const int64_t B = static_cast<int64_t>(rows.size());
   const int64_t T = *std::max_element(lengths.begin(), lengths.end());
   std::vector<int64_t> positions(B * T);
@@ -135,6 +135,7 @@ void FakeRouter::forward(const std::vector<int64_t>& rows, const std::vector<int
     e.positions = positions.data();
     e.valid = valid.data();
     e.row_request = rows.data();
+    e.decode = decode;
     sink->on_routing(e);
     for (int64_t b = 0; b < B; ++b) {
       auto& per_layer = truth[rows[b]];

@@ -46,14 +46,15 @@ class FakeRouter {
   // Prefill of `requests` (request index -> token count), in batches of
   // `batch` rows sorted longest first, as the engine does.
   void prefill(const std::map<int64_t, int64_t>& lengths, int batch, model::RoutingSink* sink);
-  // One decode step for each of `requests` at its next position (seq = 1).
+  // One decode step for each of `requests` at its next position (seq = 1,
+  // RoutingEvent::decode set).
   void decode_step(const std::vector<int64_t>& requests, model::RoutingSink* sink);
 
   std::map<int64_t, std::vector<std::vector<TokenRoute>>> truth;  // [request][layer]
 
  private:
   void forward(const std::vector<int64_t>& rows, const std::vector<int64_t>& starts,
-               const std::vector<int64_t>& lengths, model::RoutingSink* sink);
+               const std::vector<int64_t>& lengths, model::RoutingSink* sink, bool decode = false);
   int layers_, experts_, top_k_;
   std::mt19937_64 rng_;
   std::map<int64_t, int64_t> next_position_;

@@ -98,7 +98,7 @@ TEST(TinyMixtralRouting, StoredBlobsEqualTheRouterTapForEveryToken) {
   gen[0].max_new_tokens = 6;
   TeeSink gen_tap(&recorder);
   recorder.set_request_docs({3});
-  lm->generate(gen, 1, &gen_tap);
+  const model::GenerationResult result = lm->generate(gen, 1, &gen_tap).at(0);
   batch.push_back(sample(3));
   batch.back().routing = recorder.take(3);
   store.write_samples(run, model, task, batch);
@@ -115,9 +115,22 @@ TEST(TinyMixtralRouting, StoredBlobsEqualTheRouterTapForEveryToken) {
   // token (it is predicted, never fed), so one-token choices route nothing.
   SampleRouting mc = store.stored_routing(run, model, task, 0);
   EXPECT_EQ(mc.segments, (std::vector<RoutingSegment>{{0, 0, 7}, {2, 6, 2}}));
-  // A generation is one run of positions: prompt, then the generated tokens fed back.
-  ASSERT_EQ(generated.segments.size(), 1u);
-  EXPECT_GE(generated.segments[0].tokens, 4);
+  // A generation is one run of positions in two segments: the prompt, then
+  // the generated tokens fed back (decode steps); each token with its id.
+  ASSERT_EQ(generated.segments.size(), 2u);
+  EXPECT_EQ(generated.segments[0], (RoutingSegment{0, 0, 4}));
+  EXPECT_EQ(generated.segments[1].first_position, 4);
+  EXPECT_GE(generated.segments[1].tokens, 1);
+  EXPECT_EQ(generated.decode_segments, std::vector<int32_t>{1});
+  EXPECT_TRUE(mc.decode_segments.empty());
+  ASSERT_EQ(batch.back().routing.token_ids.size(), static_cast<size_t>(generated.tokens()));
+  EXPECT_EQ(std::vector<int32_t>(batch.back().routing.token_ids.begin(), batch.back().routing.token_ids.begin() + 4),
+            gen[0].prompt);
+  // Generated tokens are fed back until one ends the generation (at the
+  // length limit it is only predicted; EOS is not among the tokens at all).
+  std::vector<int32_t> fed = result.tokens;
+  if (result.stop_reason != "eos") fed.pop_back();
+  EXPECT_EQ(std::vector<int32_t>(batch.back().routing.token_ids.begin() + 4, batch.back().routing.token_ids.end()), fed);
 
   std::vector<RoutingStats> sums;
   for (int64_t d = 0; d < 4; ++d) {
@@ -133,6 +146,7 @@ TEST(TinyMixtralRouting, StoredBlobsEqualTheRouterTapForEveryToken) {
     EXPECT_EQ(aggregates[l].tokens, sums[l].tokens);
     EXPECT_EQ(aggregates[l].assigned, sums[l].assigned);
     EXPECT_EQ(aggregates[l].first, sums[l].first);
+    EXPECT_EQ(aggregates[l].pairs, sums[l].pairs);
     EXPECT_EQ(aggregates[l].same_first, sums[l].same_first);
     EXPECT_EQ(aggregates[l].same_topk, sums[l].same_topk);
     EXPECT_EQ(aggregates[l].mass, sums[l].mass);
