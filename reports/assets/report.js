@@ -7,6 +7,7 @@
 
   var TEXT_CAP = 2000;       // characters of a long string shown before "show all"
   var PAGE_SIZE = 50;        // documents per page in the samples section
+  var CELL_CAP = 300;        // characters of a table cell or heading shown before "show all"
   var CHART_LABEL_CAP = 120; // characters of a string used as a chart label
   var FALLBACK_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948',
     '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
@@ -104,12 +105,22 @@
       var th = el('th');
       th.setAttribute('scope', 'col');
       if (typeof c === 'object' && c !== null && c.nodeType) th.appendChild(c);
-      else if (typeof c === 'object' && c !== null) { th.textContent = c.text; if (c.cls) th.className = c.cls; }
-      else th.textContent = str(c);
+      else if (typeof c === 'object' && c !== null) { cellText(th, c.text); if (c.cls) th.className = c.cls; }
+      else cellText(th, c);
       tr.appendChild(th);
     });
     t.tHead.appendChild(tr);
     return tr;
+  }
+  // A cell's text; a very long one gets the "show all" toggle.
+  function labelSpan(text) {
+    var span = el('span', 'label');
+    cellText(span, text);
+    return span;
+  }
+  function cellText(cell, text) {
+    text = str(text);
+    if (text.length > CELL_CAP) cell.appendChild(longText(text, 'span', null, CELL_CAP)); else cell.textContent = text;
   }
   // cells: string | {text, cls, title, node}
   function bodyRow(t, cells) {
@@ -117,13 +128,13 @@
     cells.forEach(function (c) {
       var td = el('td');
       if (c !== null && typeof c === 'object' && !c.nodeType) {
-        if (c.node) td.appendChild(c.node); else td.textContent = str(c.text);
+        if (c.node) td.appendChild(c.node); else cellText(td, c.text);
         if (c.cls) td.className = c.cls;
         if (c.title) td.setAttribute('title', c.title);
       } else if (c !== null && typeof c === 'object') {
         td.appendChild(c);
       } else {
-        td.textContent = str(c);
+        cellText(td, c);
       }
       tr.appendChild(td);
     });
@@ -137,7 +148,7 @@
     add(wrap, el('span', null, label));
     var s = el('select');
     options.forEach(function (o, i) {
-      var opt = el('option', null, o.text);
+      var opt = el('option', null, chartLabel(o.text));
       opt.value = String(i);
       s.appendChild(opt);
     });
@@ -240,20 +251,24 @@
   }
 
   // A merge's expert labels by index.
+  var MAX_EXPERTS = 1024;
+  function okIndex(i) { return isNum(i) && i >= 0 && i < MAX_EXPERTS && Math.floor(i) === i; }
   function expertLabels(merge, n) {
     var labels = [];
+    if (!okIndex(n)) n = 0;
     var m = modelByName.get(str(merge));
     arr(m && m.expert_models).map(obj).forEach(function (e, i) {
-      labels[isNum(e.index) ? e.index : i] = str(e.label);
+      var k = okIndex(e.index) ? e.index : i;
+      if (k < MAX_EXPERTS) labels[k] = str(e.label);
     });
     arr(D.gates).map(obj).forEach(function (g) {
       if (str(g.merge) !== str(merge)) return;
       arr(g.experts).map(obj).forEach(function (e, i) {
-        var k = isNum(e.index) ? e.index : i;
-        if (labels[k] === undefined) labels[k] = str(e.label);
+        var k = okIndex(e.index) ? e.index : i;
+        if (k < MAX_EXPERTS && labels[k] === undefined) labels[k] = str(e.label);
       });
     });
-    for (var i = 0; i < (n || labels.length); i++) if (labels[i] === undefined) labels[i] = 'expert ' + i;
+    for (var i = 0; i < Math.max(n || 0, labels.length); i++) if (labels[i] === undefined) labels[i] = 'expert ' + i;
     return labels;
   }
   function expertLabel(labels, index) {
@@ -262,7 +277,7 @@
   function expertTag(labels, index, extra) {
     var label = expertLabel(labels, index);
     var span = el('span', 'expert-tag');
-    add(span, chip(colourOfExpert(label)), el('span', 'label', label));
+    add(span, chip(colourOfExpert(label)), labelSpan(label));
     if (extra) add(span, el('span', 'muted', extra));
     return span;
   }
@@ -276,12 +291,12 @@
   var header = el('header', 'page-header');
   add(header, el('h1', null, 'moebench report'));
   var runLine = el('p', 'run-key');
-  add(runLine, el('span', 'muted', 'run '), longText(run.run_key, 'span', 'mono'));
+  add(runLine, el('span', 'muted', 'run '), longText(run.run_key, 'span', 'mono', CELL_CAP));
   header.appendChild(runLine);
   var facts = el('dl', 'facts');
   function fact(name, value) {
     if (value === null || value === undefined || value === '') return;
-    add(facts, el('dt', null, name), add(el('dd'), longText(value)));
+    add(facts, el('dt', null, name), add(el('dd'), longText(value, 'span', null, CELL_CAP)));
   }
   fact('Status', run.status);
   fact('Started', run.started_at);
@@ -395,7 +410,7 @@
     verdicts.forEach(function (v) {
       var merge = str(v.merge);
       var block = el('div', 'merge-block');
-      add(block, el('h3', null, merge));
+      add(block, add(el('h3'), longText(merge, 'span', null, CELL_CAP)));
       var suites = isNum(v.suites) ? v.suites : 0;
       var beats = isNum(v.beats) ? v.beats : 0;
       var sig = isNum(v.significant) ? v.significant : 0;
@@ -406,7 +421,7 @@
         : 'beats best expert on ' + beats + '/' + suites + ' suites, significantly on ' + sig +
           (worse > 0 ? '; significantly worse on ' + worse : '');
       add(head, el('span', 'badge ' + tone, badgeText));
-      add(head, add(el('p', 'sentence'), longText(v.sentence)));
+      add(head, add(el('p', 'sentence'), longText(v.sentence, 'span', null, 2 * CELL_CAP)));
       block.appendChild(head);
 
       var rows = arr(v.rows).map(obj);
@@ -422,7 +437,7 @@
       cols.forEach(function (c) {
         var th = document.createDocumentFragment();
         var name = el('span', 'model-name');
-        name.textContent = str(c.model);
+        cellText(name, c.model);
         th.appendChild(name);
         th.appendChild(el('small', 'role role-' + (['merge', 'base', 'expert'].indexOf(c.role) >= 0 ? c.role : 'model'), str(c.role)));
         headers.push(th);
@@ -555,7 +570,7 @@
     routing.forEach(function (r) {
       var merge = str(r.merge);
       var block = el('div', 'merge-block');
-      add(block, el('h3', null, merge));
+      add(block, add(el('h3'), longText(merge, 'span', null, CELL_CAP)));
       var labels = expertLabels(merge, r.num_experts);
       var legend = el('p', 'expert-legend');
       labels.forEach(function (l, i) { add(legend, expertTag(labels, i)); });
@@ -566,7 +581,7 @@
       suites.forEach(function (su) {
         var sub = el('div', 'suite-block');
         var h = el('h4');
-        add(h, el('span', null, str(su.suite)));
+        add(h, longText(su.suite, 'span', null, CELL_CAP));
         if (su.expected_label !== null && su.expected_label !== undefined && su.expected_label !== '') {
           add(h, el('span', 'muted', ' — expected expert '), expertTag(labels, su.expected_index, null));
         } else {
@@ -633,17 +648,17 @@
     rc.forEach(function (r) {
       var merge = str(r.merge);
       var block = el('div', 'merge-block');
-      add(block, el('h3', null, merge));
+      add(block, add(el('h3'), longText(merge, 'span', null, CELL_CAP)));
       var suites = arr(r.suites).map(obj);
       var labels = expertLabels(merge);
       suites.forEach(function (su) {
         var sub = el('div', 'suite-block');
-        add(sub, el('h4', null, str(su.suite)));
+        add(sub, add(el('h4'), longText(su.suite, 'span', null, CELL_CAP)));
         var g = obj(su.oracle_gap);
         var docs = arr(su.documents).map(obj);
         var maxIndex = -1;
         docs.forEach(function (d) { maxIndex = Math.max(maxIndex, arr(d.share).length - 1); });
-        if (labels.length <= maxIndex) labels = expertLabels(merge, maxIndex + 1);
+        if (labels.length <= maxIndex) labels = expertLabels(merge, Math.min(maxIndex + 1, MAX_EXPERTS));
         var cnt = function (v) { return isNum(v) ? String(v) : '—'; };
         var sentence = isNum(g.documents) && g.documents > 0
           ? 'Oracle gap: the merge was wrong while some expert was right on ' + cnt(g.merge_wrong_expert_right) + ' of the ' + g.documents +
@@ -760,19 +775,20 @@
     gates.forEach(function (g) {
       var merge = str(g.merge);
       var block = el('div', 'merge-block');
-      add(block, el('h3', null, merge));
+      add(block, add(el('h3'), longText(merge, 'span', null, CELL_CAP)));
       var facts2 = el('dl', 'facts');
-      add(facts2, el('dt', null, 'Gate mode'), add(el('dd'), longText(g.gate_mode)),
-        el('dt', null, 'Prompt-set hash'), add(el('dd', 'mono'), longText(g.prompt_set_hash)));
+      add(facts2, el('dt', null, 'Gate mode'), add(el('dd'), longText(g.gate_mode, 'span', null, CELL_CAP)),
+        el('dt', null, 'Prompt-set hash'), add(el('dd', 'mono'), longText(g.prompt_set_hash, 'span', null, CELL_CAP)));
       block.appendChild(facts2);
       var experts = arr(g.experts).map(obj);
       var labels = expertLabels(merge, experts.length);
-      experts.forEach(function (e, i) { labels[isNum(e.index) ? e.index : i] = str(e.label); });
+      experts.forEach(function (e, i) { var k = okIndex(e.index) ? e.index : i; if (k < MAX_EXPERTS) labels[k] = str(e.label); });
       var grid = el('div', 'expert-grid');
       experts.forEach(function (e, i) {
         var card = el('div', 'expert-card');
         card.style.borderTopColor = colourOfExpert(e.label);
-        add(card, add(el('div', 'expert-title'), expertTag(labels, isNum(e.index) ? e.index : i, null), el('span', 'muted', ' #' + str(isNum(e.index) ? e.index : i))));
+        var k = okIndex(e.index) ? e.index : i;
+        add(card, add(el('div', 'expert-title'), expertTag(labels, k, null), el('span', 'muted', ' #' + k)));
         add(card, promptList('positive prompts', e.positive_prompts), promptList('negative prompts', e.negative_prompts));
         grid.appendChild(card);
       });
@@ -858,7 +874,7 @@
     tv.forEach(function (t) {
       var merge = str(t.merge);
       var block = el('div', 'merge-block');
-      add(block, el('h3', null, merge));
+      add(block, add(el('h3'), longText(merge, 'span', null, CELL_CAP)));
       var layers = arr(t.layers);
       var labels = expertLabels(merge);
       var docs = arr(t.documents).map(obj);
@@ -895,7 +911,7 @@
       block.appendChild(controls);
       docs.forEach(function (d) {
         var card = el('div', 'doc-card');
-        add(card, el('div', 'doc-title', str(d.suite) + ' · ' + str(d.task) + ' · doc ' + str(d.doc_id)));
+        add(card, add(el('div', 'doc-title'), longText(str(d.suite) + ' · ' + str(d.task) + ' · doc ' + str(d.doc_id), 'span', null, CELL_CAP)));
         var pieces = arr(d.pieces);
         var decode = arr(d.decode);
         var first = isNum(d.first_token) ? d.first_token : 0;
@@ -934,7 +950,7 @@
     abl.forEach(function (a) {
       var block = el('div', 'merge-block');
       var h = el('h3');
-      add(h, el('span', 'muted', 'recipe '), longText(a.recipe), el('span', 'muted', ' — reference '), longText(a.reference));
+      add(h, el('span', 'muted', 'recipe '), longText(a.recipe, 'span', null, CELL_CAP), el('span', 'muted', ' — reference '), longText(a.reference, 'span', null, CELL_CAP));
       block.appendChild(h);
       var variants = arr(a.variants).map(obj);
       var ref = str(a.reference);
@@ -1069,7 +1085,7 @@
           encoding: enc({ tooltip: tooltip }) });
       }
       var box = el('div', 'history-chart');
-      add(box, el('h4', null, suite));
+      add(box, add(el('h4'), longText(suite, 'span', null, CELL_CAP)));
       box.appendChild(chart({ data: { values: values }, width: 440, height: 180, layer: layer }));
       if (flagged.length) box.appendChild(el('p', 'caption', 'Red diamond: a regression, a significant fall against the run before (paired on the documents both runs scored).'));
       grid.appendChild(box);
@@ -1131,7 +1147,7 @@
     function card(d) {
       var c = el('article', 'doc-card');
       var title = el('div', 'doc-title');
-      add(title, el('span', null, str(d.suite) + ' · ' + str(d.task) + ' · doc ' + str(d.doc_id)));
+      add(title, longText(str(d.suite) + ' · ' + str(d.task) + ' · doc ' + str(d.doc_id), 'span', null, CELL_CAP));
       arr(d.merge_wrong_expert_right).forEach(function (m) { add(title, el('span', 'flag bad', 'oracle gap: ' + chartLabel(m))); });
       arr(d.merge_right_experts_wrong).forEach(function (m) { add(title, el('span', 'flag ok', 'merge alone right: ' + chartLabel(m))); });
       c.appendChild(title);
@@ -1141,7 +1157,7 @@
       var t = table('answers');
       answers.forEach(function (a, i) {
         var who = el('span', 'expert-tag');
-        add(who, chip(colourOfModel(a.model, i)), el('span', 'label', str(a.model)));
+        add(who, chip(colourOfModel(a.model, i)), labelSpan(a.model));
         bodyRow(t, [{ node: who, cls: 'who' },
           { text: a.correct === true ? '✓' : a.correct === false ? '✗' : '', cls: 'center ' + (a.correct === true ? 'ok' : a.correct === false ? 'bad' : ''),
             title: a.correct === true ? 'right' : a.correct === false ? 'wrong' : '' },

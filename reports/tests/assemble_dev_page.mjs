@@ -3,8 +3,9 @@
 // page's script and style can be developed and checked without the C++ side.
 //
 // Usage: node reports/tests/assemble_dev_page.mjs REPORT.json OUT.html [--huge]
-// --huge plants a 1 MB single-line string in a response, a gate prompt and the
-// recipe (kept out of the committed fixture).
+// --huge plants a 1 MB single-line string in a response, a gate prompt, the
+// recipe and, wherever it occurs as a whole value, the name of the second suite
+// (kept out of the committed fixture).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,16 @@ if (huge) {
   if (expert) expert.positive_prompts = [...(expert.positive_prompts || []), line];
   const merge = (doc.models || []).find((m) => m.role === 'merge');
   if (merge) merge.recipe = line;
+  const suite = doc.suites?.[1]?.name;
+  const swap = (v) => {
+    if (v === suite) return line;
+    if (Array.isArray(v)) return v.map(swap);
+    if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) v[k] = swap(v[k]);
+    }
+    return v;
+  };
+  if (typeof suite === 'string') swap(doc);
 }
 
 // The JSON inside <script type="application/json">: nothing in it can end the
