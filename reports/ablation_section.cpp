@@ -88,8 +88,8 @@ nlohmann::ordered_json ablations_json(const ReportScope& scope, const std::vecto
         row["test"] = m == reference || !ref
                           ? nlohmann::ordered_json(nullptr)
                           : comparison_json(paired_compare_maps(
-                                doc_scores(db, run, m->model_id, suite),
-                                doc_scores(db, run, reference->model_id, suite), scope.options.seed));
+                                scope.doc_scores(run, m->model_id, suite),
+                                scope.doc_scores(run, reference->model_id, suite), scope.options.seed));
         rows.push_back(std::move(row));
       }
       variants.push_back({{"model", m->name},

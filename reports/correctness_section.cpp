@@ -15,7 +15,7 @@ nlohmann::ordered_json correctness_suite_json(const ReportScope& scope, const Mo
                                               size_t max_documents) {
   auto& db = scope.store->database();
   const int64_t run = scope.run.run_id;
-  const DocScores merge_scores = doc_scores(db, run, merge.model_id, suite);
+  const DocScores& merge_scores = scope.doc_scores(run, merge.model_id, suite);
   if (merge_scores.empty()) return nullptr;
   // Experts by index (an expert without an evaluated model has no scores).
   std::vector<DocScores> expert_scores(merge.experts.size());
@@ -23,9 +23,9 @@ nlohmann::ordered_json correctness_suite_json(const ReportScope& scope, const Mo
   for (size_t i = 0; i < merge.experts.size(); ++i) {
     const auto& e = merge.experts[i];
     if (!e.model_id) continue;
-    expert_scores[i] = doc_scores(db, run, e.model_id, suite);
+    expert_scores[i] = scope.doc_scores(run, e.model_id, suite);
     if (expert_scores[i].empty() && scope.baseline) {
-      expert_scores[i] = doc_scores(db, scope.baseline->run_id, e.model_id, suite);
+      expert_scores[i] = scope.doc_scores(scope.baseline->run_id, e.model_id, suite);
     }
     if (!expert_scores[i].empty()) names.push_back(e.model);
   }

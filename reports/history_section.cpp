@@ -53,8 +53,8 @@ nlohmann::ordered_json history_json(const ReportScope& scope, const std::vector<
                                         {"ci", ci95_half_width(m.real(2))},
                                         {"change", nullptr}};
         if (previous) {
-          const auto c = paired_change(doc_scores(db, previous->run->id, previous->model_id, suite),
-                                       doc_scores(db, run.id, model_id, suite), suite.higher_is_better);
+          const auto c = paired_change(scope.doc_scores(previous->run->id, previous->model_id, suite),
+                                       scope.doc_scores(run.id, model_id, suite), suite.higher_is_better);
           point["change"] = {{"diff", c.diff}, {"ci_low", c.diff - c.half_width},
                              {"ci_high", c.diff + c.half_width}, {"n", c.n},
                              {"half_width", c.half_width}, {"regression", c.regression}};

@@ -239,6 +239,15 @@ std::string ReportScope::colour_of_label(const std::string& label) const {
   return "";
 }
 
+const DocScores& ReportScope::doc_scores(int64_t run, int64_t model, const SuiteRef& suite) const {
+  const auto key = std::make_tuple(run, model, suite.name);
+  auto it = doc_scores_.find(key);
+  if (it == doc_scores_.end()) {
+    it = doc_scores_.emplace(key, reports::doc_scores(store->database(), run, model, suite)).first;
+  }
+  return it->second;
+}
+
 nlohmann::ordered_json run_json(const RunRef& r) {
   return {{"run_id", r.run_id},         {"run_key", r.run_key},
           {"plan", r.plan},             {"plan_hash", r.plan_hash},

@@ -8,11 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/store/results_store.h"
+#include "reports/suite_results.h"
 
 namespace moebench::reports {
 
@@ -67,6 +70,13 @@ struct ReportScope {
   const ModelRef* model_named(const std::string& name) const;
   std::vector<const ModelRef*> merges() const;
   std::string colour_of_label(const std::string& label) const;
+  // suite_results.h's doc_scores, read once per (run, model, suite): the
+  // verdict, the correctness, ablation, history and samples sections all pair
+  // the same documents.
+  const DocScores& doc_scores(int64_t run, int64_t model, const SuiteRef& suite) const;
+
+ private:
+  mutable std::map<std::tuple<int64_t, int64_t, std::string>, DocScores> doc_scores_;
 };
 
 // Throws InputError naming the database and the run when --run/--baseline

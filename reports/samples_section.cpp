@@ -50,7 +50,7 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
     std::map<int64_t, DocScores> scores;  // model id -> its documents
     std::set<DocKey> keys;
     for (const auto& m : scope.models) {
-      scores[m.model_id] = doc_scores(db, run, m.model_id, suite);
+      scores[m.model_id] = scope.doc_scores(run, m.model_id, suite);
       for (const auto& [key, v] : scores[m.model_id]) keys.insert(key);
     }
     total += static_cast<int64_t>(keys.size());

@@ -92,8 +92,8 @@ nlohmann::ordered_json verdict_json(const ReportScope& scope, const std::vector<
         const Entry& b = entries[*best];
         const double diff = merge_entry->score.value - b.score.value;
         const auto test = paired_compare_maps(
-            doc_scores(db, merge_entry->run_id, merge->model_id, suite),
-            doc_scores(db, b.run_id, b.model->model_id, suite), scope.options.seed);
+            scope.doc_scores(merge_entry->run_id, merge->model_id, suite),
+            scope.doc_scores(b.run_id, b.model->model_id, suite), scope.options.seed);
         const bool better = is_better(diff, suite.higher_is_better);
         const auto test_json = comparison_json(test);
         ++compared;
