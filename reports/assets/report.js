@@ -1059,20 +1059,17 @@
       var scale = colourScale(pairs);
       var first = list[0];
       var metric = str(first.metric) + (first.higher_is_better === false ? ' (lower is better)' : '');
-      var times = values.map(function (v) { return v.date; });
-      var span = Math.max.apply(null, times) - Math.min.apply(null, times);
-      var xAxis = { labelAngle: -30, labelOverlap: true, title: null };
-      var xScale = { padding: 14 };
-      if (span < 20 * 86400000) { xAxis.tickCount = { interval: 'day', step: 1 }; xAxis.format = '%b %d'; xScale = { nice: 'day', padding: 8 }; }
+      // Runs in the order they started, one step each: nightly runs of one day stay apart.
+      var runOrder = uniq(runs.map(function (r) { return chartLabel(r.run_key); }));
       var enc = function (extra) {
         var e = {
-          x: { field: 'date', type: 'temporal', title: null, scale: xScale, axis: xAxis },
+          x: { field: 'run', type: 'ordinal', sort: runOrder, title: 'run (oldest first)', axis: { labelAngle: -30, labelLimit: 160 } },
           y: { field: 'value', type: 'quantitative', title: chartLabel(metric), scale: { zero: false } }
         };
         for (var k in extra) e[k] = extra[k];
         return e;
       };
-      var tooltip = [{ field: 'model', type: 'nominal' }, { field: 'run', type: 'nominal' }, { field: 'value', type: 'quantitative', format: '.4f' },
+      var tooltip = [{ field: 'model', type: 'nominal' }, { field: 'run', type: 'nominal' }, { field: 'date', type: 'temporal', format: '%Y-%m-%d %H:%M' }, { field: 'value', type: 'quantitative', format: '.4f' },
         { field: 'change', type: 'quantitative', format: '+.4f', title: 'change vs previous' }];
       var layer = [
         { mark: { type: 'line', point: { filled: true, size: 40 } }, encoding: enc({ color: { field: 'model', type: 'nominal', scale: scale, title: 'model',
