@@ -89,17 +89,22 @@ void read_experts(store::Database& db, ModelRef& merge) {
   }
 }
 
-// The evaluated model a recipe's source_model names: by name, else by path.
+// The evaluated model a recipe's source_model names: by name, else by the
+// directory it was loaded from (the path, or its last components).
 ModelRef* find_source(std::map<int64_t, ModelRef>& models, store::Database& db,
                       const std::string& source) {
   for (auto& [id, m] : models) {
     if (m.name == source && !m.is_merge()) return &m;
   }
-  auto q = db.prepare("SELECT model_id FROM models WHERE path = ? OR path LIKE ?");
-  q.bind_all(source, "%/" + source);
+  auto q = db.prepare("SELECT model_id, path FROM models");
   while (q.step()) {
+    const std::string path = q.text(1);
+    const bool same = path == source ||
+                      (path.size() > source.size() &&
+                       path.compare(path.size() - source.size(), source.size(), source) == 0 &&
+                       path[path.size() - source.size() - 1] == '/');
     auto it = models.find(q.int64(0));
-    if (it != models.end() && !it->second.is_merge()) return &it->second;
+    if (same && it != models.end() && !it->second.is_merge()) return &it->second;
   }
   return nullptr;
 }

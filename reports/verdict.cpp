@@ -60,33 +60,43 @@ nlohmann::ordered_json verdict_json(const ReportScope& scope, const std::vector<
   auto& db = scope.store->database();
   auto out = nlohmann::ordered_json::array();
   for (const ModelRef* merge : scope.merges()) {
+    // The columns, the same in every row: the merge, its base, each evaluated expert once.
+    struct Column { const ModelRef* model; std::string role, label; };
+    std::vector<Column> columns{{merge, "merge", ""}};
+    if (const ModelRef* base = scope.model(merge->base_id)) columns.push_back({base, "base", ""});
+    for (const auto& x : merge->experts) {
+      const ModelRef* m = scope.model(x.model_id);
+      bool seen = false;
+      for (const auto& c : columns) seen = seen || (m && c.model == m && c.role == "expert");
+      if (m && !seen) columns.push_back({m, "expert", x.label});
+    }
     int compared = 0, beats = 0, significant = 0, worse = 0;
     auto rows = nlohmann::ordered_json::array();
     for (const auto& suite : suites) {
       auto merge_entry = find_entry(scope, merge, suite, "merge", "");
       if (!merge_entry) continue;
-      std::vector<Entry> entries{*merge_entry};
-      if (const ModelRef* base = scope.model(merge->base_id)) {
-        if (auto e = find_entry(scope, base, suite, "base", "")) entries.push_back(*e);
-      }
+      auto scores = nlohmann::ordered_json::array();
+      std::vector<Entry> entries;
       std::optional<size_t> best;
-      for (const auto& x : merge->experts) {
-        const ModelRef* m = scope.model(x.model_id);
-        if (!m) continue;
-        auto e = find_entry(scope, m, suite, "expert", x.label);
-        if (!e) continue;
+      for (const auto& c : columns) {
+        auto e = find_entry(scope, c.model, suite, c.role, c.label);
+        if (!e) {  // not evaluated on this suite: an empty cell
+          scores.push_back({{"model", c.model->name}, {"role", c.role}, {"label", c.label},
+                            {"value", nullptr}, {"stderr", nullptr}, {"ci", nullptr},
+                            {"n", 0}, {"run_key", nullptr}});
+          continue;
+        }
+        scores.push_back(entry_json(*e));
         entries.push_back(*e);
         const double v = e->score.value;
-        if (!std::isnan(v) && (!best || is_better(v - entries[*best].score.value,
-                                                  suite.higher_is_better))) {
+        if (c.role == "expert" && !std::isnan(v) &&
+            (!best || is_better(v - entries[*best].score.value, suite.higher_is_better))) {
           best = entries.size() - 1;
         }
       }
       nlohmann::ordered_json row = {{"suite", suite.name},
                                     {"metric", suite.metric},
                                     {"higher_is_better", suite.higher_is_better}};
-      auto scores = nlohmann::ordered_json::array();
-      for (const auto& e : entries) scores.push_back(entry_json(e));
       row["scores"] = scores;
       if (best) {
         const Entry& b = entries[*best];

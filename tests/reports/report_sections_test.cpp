@@ -135,6 +135,31 @@ TEST(ReportSections, HistoryFlagsADropBeyondThePairedIntervalOnly) {
   EXPECT_NE(lines.back().find("regression: moe on s dropped -0.4000"), std::string::npos) << lines.back();
 }
 
+// An expert evaluated on one suite only keeps its column, empty on the other.
+TEST(ReportSections, VerdictColumnsAreTheSameInEveryRow) {
+  ::moebench::testing::ScratchDir dir;
+  ReportDb db(dir.path() / "c.sqlite");
+  const int64_t run = db.run("night");
+  const int64_t merge = db.merge("moe", "base", {"A", "B"});
+  const int64_t t1 = db.task("t1", "s1"), t2 = db.task("t2", "s2");
+  const std::vector<Doc> docs = {{1}, {0}, {1}};
+  const int64_t a = db.dense("A"), b = db.dense("B");
+  for (int64_t task : {t1, t2}) {
+    db.score(run, merge, task, docs);
+    db.score(run, a, task, docs);
+  }
+  db.score(run, b, t1, docs);
+  db.finish(run);
+  const auto r = build_report(db.store(), {});
+  const auto& rows = r["verdict"][0]["rows"];
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows[0]["scores"].size(), 3u);  // merge, A, B (no base evaluated)
+  ASSERT_EQ(rows[1]["scores"].size(), 3u);
+  EXPECT_EQ(rows[1]["scores"][2]["model"], "B");
+  EXPECT_TRUE(rows[1]["scores"][2]["value"].is_null());
+  EXPECT_EQ(rows[1]["best_expert"], "A");
+}
+
 TEST(ReportSections, UnknownRunAndModelAreClearErrors) {
   KnownDb k;
   ReportOptions o;
