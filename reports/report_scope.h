@@ -24,7 +24,7 @@ struct ReportOptions {
   std::string baseline;             // a run_key; "" = none
   std::vector<std::string> models;  // names to keep (and the models they were merged from); empty = all
   int token_view_documents = 3;     // token-logged documents shown per suite and merge
-  int samples_per_suite = 300;      // documents of the samples section per suite
+  int samples_per_suite = 200;      // documents of the samples section per suite
   uint64_t seed = 1234;             // paired bootstrap resampling
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -11,7 +12,10 @@
 namespace moebench::reports {
 namespace {
 
-constexpr size_t kMaxText = 4000;
+constexpr size_t kMaxText = 2000;
+// Text of the whole section: keeps a report of long few-shot prompts under
+// its 5 MB with the chart libraries and the token views.
+constexpr size_t kTextBudget = 1500000;
 
 // Cut at a character boundary, marking the cut.
 std::string cut(const std::string& text) {
@@ -46,6 +50,7 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
   const int64_t run = scope.run.run_id;
   auto documents = nlohmann::ordered_json::array();
   int64_t total = 0;
+  size_t text_left = kTextBudget;
   for (const auto& suite : suites) {
     std::map<int64_t, DocScores> scores;  // model id -> its documents
     std::set<DocKey> keys;
@@ -86,7 +91,12 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
     if (order.size() > static_cast<size_t>(scope.options.samples_per_suite)) {
       order.resize(scope.options.samples_per_suite);
     }
+    // Each suite gets an equal share of what is left, so a long first suite
+    // cannot crowd out the others.
+    const size_t suite_budget = text_left / (suites.size() - (&suite - suites.data()));
+    size_t suite_text = 0;
     for (const auto& key : order) {
+      if (suite_text >= suite_budget) break;
       nlohmann::ordered_json doc = {{"suite", suite.name}, {"task", key.first}, {"doc_id", key.second}};
       auto answers = nlohmann::ordered_json::array();
       for (const auto& m : scope.models) {
@@ -107,12 +117,15 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
                            {"score", scored ? nlohmann::ordered_json(s->second) : nullptr},
                            {"correct", scored ? nlohmann::ordered_json(is_right(s->second)) : nullptr}});
       }
+      for (const auto& a : answers) suite_text += a["response"].get_ref<const std::string&>().size();
+      suite_text += doc.value("prompt", std::string()).size() + doc.value("target", std::string()).size();
       doc["answers"] = answers;
       const auto f = flags.find(key);
       doc["merge_wrong_expert_right"] = f == flags.end() ? std::vector<std::string>{} : f->second.first;
       doc["merge_right_experts_wrong"] = f == flags.end() ? std::vector<std::string>{} : f->second.second;
       documents.push_back(std::move(doc));
     }
+    text_left -= std::min(text_left, suite_text);
   }
   return {{"documents", documents}, {"shown", documents.size()}, {"total", total}};
 }

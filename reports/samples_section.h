@@ -2,8 +2,8 @@
 // answer and score, flagged where a merge was wrong and one of its experts
 // right (and the reverse). A run of 100,000 samples cannot go into one page:
 // per suite the flagged documents come first, then the rest in document
-// order, up to ReportOptions::samples_per_suite; texts are cut to 4,000
-// characters.
+// order, up to ReportOptions::samples_per_suite and ~1.5 MB of text in all
+// (an equal share per suite); texts are cut to 2,000 characters.
 #pragma once
 
 #include <nlohmann/json.hpp>
