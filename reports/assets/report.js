@@ -988,7 +988,10 @@
           if (cls) tr.className += ' ' + cls;
         });
       }
-      if (refScores.size) {
+      // The reference is one of the variants (reference: true); older documents
+      // without it fall back to its verdict scores.
+      var hasRefVariant = variants.some(function (v) { return v.reference === true; });
+      if (refScores.size && !hasRefVariant) {
         var refName = chartName('reference (' + str(refModel.gate_variant || 'as written') + ', k=' + str(refModel.experts_per_token) + ')');
         var refRows = [];
         refScores.forEach(function (sc, suite) {
@@ -1000,21 +1003,27 @@
         group([{ text: ref, cls: 'text' }, { text: str(refModel.gate_variant), cls: 'text' }, { text: str(refModel.experts_per_token), cls: 'num' },
           { text: '—', cls: 'num' }, { text: '—', cls: 'num' }], refRows, 'reference-row');
       }
+      variants.sort(function (x, y) { return (y.reference === true) - (x.reference === true); });
       variants.forEach(function (v, vi) {
         var sus = arr(v.suites).map(obj);
-        var colour = FALLBACK_COLOURS[(vi + 2) % FALLBACK_COLOURS.length];
-        var name = chartName(str(v.gate_variant) + ', k=' + str(v.experts_per_token));
+        var isRef = v.reference === true;
+        var colour = isRef ? colourOfModel(ref, 0) : FALLBACK_COLOURS[(vi + 2) % FALLBACK_COLOURS.length];
+        var name = chartName((isRef ? 'reference (' : '') + str(v.gate_variant) + ', k=' + str(v.experts_per_token) + (isRef ? ')' : ''));
         var rows = sus.map(function (su) {
           var test = su.test ? obj(su.test) : null;
           var sig = test && test.significant ? ' significant' : '';
           chartRows.push({ suite: chartLabel(su.suite), model: name, value: su.value, ci: su.ci, colour: colour, order: vi + 1,
             sorder: suiteOrder.has(str(su.suite)) ? suiteOrder.get(str(su.suite)) : 99 });
+          if (isRef) {
+            return [{ text: su.suite, cls: 'text' }, { text: scoreText(su.value, su.ci), cls: 'num' }, { text: 'reference', cls: 'num muted' },
+              { text: '—', cls: 'num' }, { text: f4(su.agreement), cls: 'num' }];
+          }
           return [{ text: su.suite, cls: 'text' }, { text: scoreText(su.value, su.ci), cls: 'num' }, { text: signed4(su.diff), cls: 'num' + sig },
             { text: testText(test), cls: 'num' + sig }, { text: f4(su.agreement), cls: 'num' }];
         });
         if (!rows.length) rows = [[{ text: 'no suite scored', cls: 'text muted' }, '', '', '', '']];
         group([{ text: v.model, cls: 'text' }, { text: str(v.gate_variant), cls: 'text' }, { text: str(v.experts_per_token), cls: 'num' },
-          { text: f4(v.max_condition_number), cls: 'num' }, { text: f4(v.max_cosine), cls: 'num' }], rows, null);
+          { text: f4(v.max_condition_number), cls: 'num' }, { text: f4(v.max_cosine), cls: 'num' }], rows, isRef ? 'reference-row' : null);
       });
       block.appendChild(wrapTable(t));
       var c = scoreChart(chartRows, null);
