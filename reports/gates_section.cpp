@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "harness/store/stored_json.h"
 #include "harness/util/sha256.h"
 
 namespace moebench::reports {
@@ -29,13 +28,9 @@ double max_off_diagonal(const nlohmann::json& cosine) {
 }
 
 nlohmann::ordered_json gates_json(const ReportScope& scope) {
-  auto& db = scope.store->database();
   auto out = nlohmann::ordered_json::array();
   for (const ModelRef* merge : scope.merges()) {
-    auto q = db.prepare("SELECT gate_stats FROM models WHERE model_id = ?");
-    q.bind(1, merge->model_id);
-    nlohmann::json stats = nlohmann::json::object();
-    if (q.step()) stats = store::parse_stored_json(q.text(0), db.file() + ": gate_stats of " + merge->name);
+    const nlohmann::json stats = scope.store->stored_model(merge->model_id).gate_stats;
     auto layers = nlohmann::ordered_json::array();
     if (stats.is_object() && stats.contains("layers") && stats["layers"].is_array()) {
       for (const auto& l : stats["layers"]) {

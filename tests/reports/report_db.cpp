@@ -56,6 +56,9 @@ int64_t ReportDb::merge(const std::string& name, const std::string& base,
     x.positive_prompts = {"prompt for " + e};
     m.experts.push_back(x);
   }
+  // Router geometry as the jobs layer stores it (merge/gate_stats.h), one layer.
+  m.gate_stats = {{"layers", {{{"layer", 0}, {"condition_number", 2.5},
+                                {"cosine", {{1.0, 0.2, 0.1}, {0.2, 1.0, 0.7}, {0.1, 0.7, 1.0}}}}}}};
   num_experts_ = m.num_experts;
   return store_.upsert_model(m);
 }

@@ -97,6 +97,19 @@ TEST(ReportSections, RoutingAgreementAndCorrectnessKnownByConstruction) {
   EXPECT_EQ(r["samples"]["total"], 10);
 }
 
+TEST(ReportSections, GatesShowStoredStatisticsAndThePromptSetHash) {
+  KnownDb k;
+  const auto r = build_report(k.db.store(), {});
+  const auto& g = r["gates"][0];
+  EXPECT_EQ(g["gate_mode"], "hidden");
+  // python3: hashlib.sha256(json.dumps([{"negative": [], "positive": ["prompt for " + e]}
+  //   for e in "ABC"], separators=(",", ":")).encode()).hexdigest()
+  EXPECT_EQ(g["prompt_set_hash"], "890edbaef4da0df17007c0bd83489cba217770c5c545ca9715bb687c04fdedbd");
+  ASSERT_EQ(g["layers"].size(), 1u);
+  EXPECT_EQ(g["layers"][0]["condition_number"], 2.5);
+  EXPECT_EQ(g["layers"][0]["max_cosine"], 0.7);  // the largest off-diagonal entry
+}
+
 // Three nightly runs of the same 20 documents: night 2 loses one document
 // (inside the paired interval), night 3 loses eight more (outside).
 TEST(ReportSections, HistoryFlagsADropBeyondThePairedIntervalOnly) {
