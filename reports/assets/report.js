@@ -86,6 +86,24 @@
     return add(box, body, button);
   }
 
+  // Model names are paths ("org/model-7b"): let a narrow column wrap after a
+  // slash, not inside a word (<wbr> adds no text to the cell).
+  function breakAfterSlashes(node) {
+    var walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    var texts = [];
+    while (walker.nextNode()) texts.push(walker.currentNode);
+    texts.forEach(function (t) {
+      var parts = t.nodeValue.split('/');
+      if (parts.length < 2) return;
+      var frag = document.createDocumentFragment();
+      parts.forEach(function (p, i) {
+        frag.appendChild(document.createTextNode(i < parts.length - 1 ? p + '/' : p));
+        if (i < parts.length - 1) frag.appendChild(document.createElement('wbr'));
+      });
+      t.parentNode.replaceChild(frag, t);
+    });
+  }
+
   function chip(colour) {
     var c = el('span', 'chip');
     c.style.backgroundColor = safeColour(colour);
@@ -438,6 +456,7 @@
         var th = document.createDocumentFragment();
         var name = el('span', 'model-name');
         cellText(name, c.model);
+        breakAfterSlashes(name);
         th.appendChild(name);
         th.appendChild(el('small', 'role role-' + (['merge', 'base', 'expert'].indexOf(c.role) >= 0 ? c.role : 'model'), str(c.role)));
         headers.push(th);
