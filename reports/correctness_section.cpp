@@ -84,11 +84,11 @@ nlohmann::ordered_json correctness_suite_json(const ReportScope& scope, const Mo
     }
   }
   int64_t suite_docs = 0;
-  auto n = db.prepare("SELECT COALESCE(SUM(num_docs), 0) FROM tasks WHERE task_id IN"
+  auto n = db.prepare("SELECT MAX(MIN(TOTAL(num_docs), 9e18), -9e18) FROM tasks WHERE task_id IN"
                       " (SELECT DISTINCT task_id FROM samples WHERE run_id = ? AND model_id = ?)"
                       " AND suite = ?");
   n.bind_all(run, merge.model_id, suite.name);
-  if (n.step()) suite_docs = n.int64(0);
+  if (n.step()) suite_docs = static_cast<int64_t>(n.real(0));
   return {{"suite", suite.name},
           {"metric", suite.metric},
           {"models", names},

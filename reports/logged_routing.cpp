@@ -4,13 +4,44 @@
 #include <cmath>
 #include <set>
 
+#include "harness/util/error.h"
+
 namespace moebench::reports {
 namespace {
+
+// Expert ids are stored in at most two bytes (routing_codec).
+constexpr int32_t kMaxExperts = 65536;
 
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
 void ensure_shape(PhaseCounts& c, size_t layers, int32_t experts) {
   if (c.first.empty()) c.first.assign(layers, std::vector<int64_t>(experts, 0));
+}
+
+// What the rest reads without bounds checks, checked once: the segments
+// cover exactly the tokens every layer routed, and all layers share one
+// expert count. A damaged database fails here, naming the sample.
+void check_shape(const store::SampleRouting& r, const std::string& where) {
+  const int64_t tokens = r.tokens();
+  int64_t covered = 0;
+  for (size_t s = 0; s < r.segments.size(); ++s) {
+    const int64_t n = r.segments[s].tokens;
+    if (n < 0 || n > tokens)
+      fail_input(where, "routing_segments: segment {} holds {} tokens, but the layers routed {}", s, n,
+                 tokens);
+    covered += n;
+  }
+  for (const auto& layer : r.layers) {
+    if (layer.tokens() != covered)
+      fail_input(where, "routing layer {} routed {} tokens, but routing_segments cover {}",
+                 layer.layer, layer.tokens(), covered);
+    if (layer.num_experts > kMaxExperts)
+      fail_input(where, "routing layer {} has num_experts {}, more than {}", layer.layer,
+                 layer.num_experts, kMaxExperts);
+    if (layer.num_experts != r.layers.front().num_experts)
+      fail_input(where, "routing layer {} has num_experts {}, layer {} has {}", layer.layer,
+                 layer.num_experts, r.layers.front().layer, r.layers.front().num_experts);
+  }
 }
 
 // Token i of the sample belongs to a decode segment?
@@ -78,8 +109,17 @@ LoggedRouting read_logged_routing(const ReportScope& scope, const ModelRef& merg
 
   int shown = 0;
   for (const auto& row : rows) {
-    const auto r = scope.store->stored_routing(scope.run.run_id, merge.model_id, row.task_id, row.doc_id);
+    const std::string where = fmt::format("{}: routing of model '{}', task '{}', doc_id {}",
+                                          db.file(), merge.name, row.task, row.doc_id);
+    store::SampleRouting r;
+    try {
+      r = scope.store->stored_routing(scope.run.run_id, merge.model_id, row.task_id, row.doc_id);
+    } catch (const store::StoreError& e) {  // it names the doc_id: add the model and task
+      throw store::StoreError(
+          fmt::format("{} (model '{}', task '{}')", e.what(), merge.name, row.task), e.code());
+    }
     if (r.empty()) continue;
+    check_shape(r, where);
     if (out.layers.empty()) {
       for (const auto& l : r.layers) out.layers.push_back(l.layer);
       out.top_k = r.layers.front().top_k;

@@ -22,9 +22,12 @@ nlohmann::ordered_json build_report(store::ResultsStore& store, const ReportOpti
 // one line per regression.
 std::vector<std::string> summary_lines(const nlohmann::ordered_json& report);
 
-// What `moebench report` does: opens `db` read-only, builds the report, and
-// writes the page (`html`) and/or the JSON (`json`) atomically, each when its
-// path is not empty. Returns the summary lines.
+// What `moebench report` does: checks the outputs (files, not the database
+// or its -wal/-shm, not one path for both), opens `db` read-only, builds the
+// report, and writes the page (`html`) and/or the JSON (`json`), each when
+// its path is not empty: both in full beside their final paths, then renamed
+// into place, so a failure or a Ctrl-C (Interrupted) leaves neither. Returns
+// the summary lines.
 struct ReportFiles {
   std::string html, json;
 };

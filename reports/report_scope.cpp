@@ -111,7 +111,7 @@ ModelRef* find_source(std::map<int64_t, ModelRef>& models, store::Database& db,
 
 }  // namespace
 
-RunRef load_run(store::Database& db, const std::string& key) {
+RunRef load_run(store::Database& db, const std::string& key, const std::string& flag) {
   const char* sql =
       key == "latest"
           ? "SELECT run_id, run_key, plan, plan_hash, status, started_at, finished_at,"
@@ -122,14 +122,14 @@ RunRef load_run(store::Database& db, const std::string& key) {
   auto q = db.prepare(sql);
   if (key != "latest") q.bind(1, key);
   if (!q.step()) {
-    if (key == "latest") fail_input(db.file(), "the database holds no run yet");
+    if (key == "latest") fail_input(db.file(), "{} latest: the database holds no run yet", flag);
     std::vector<std::string> keys;
     auto all = db.prepare("SELECT run_key FROM runs ORDER BY started_at DESC LIMIT 5");
     while (all.step()) keys.push_back(all.text(0));
-    fail_input(db.file(), "--run '{}': no such run (latest runs: {})", key,
+    fail_input(db.file(), "{} '{}': no such run (latest runs: {})", flag, key,
                keys.empty() ? std::string("none") : fmt::format("{}", fmt::join(keys, ", ")));
   }
-  return read_run(q, db.file() + ": run " + key);
+  return read_run(q, db.file() + ": run '" + q.text(1) + "'");
 }
 
 ReportScope load_scope(store::ResultsStore& store, const ReportOptions& options) {
@@ -138,7 +138,7 @@ ReportScope load_scope(store::ResultsStore& store, const ReportOptions& options)
   scope.store = &store;
   scope.options = options;
   scope.run = load_run(db, options.run);
-  if (!options.baseline.empty()) scope.baseline = load_run(db, options.baseline);
+  if (!options.baseline.empty()) scope.baseline = load_run(db, options.baseline, "--baseline");
 
   auto models = run_models(db, scope.run.run_id);
   if (scope.baseline) {  // experts evaluated only in the baseline still count

@@ -82,7 +82,8 @@ struct ReportScope {
 // Throws InputError naming the database and the run when --run/--baseline
 // name no run, or when the database holds no run at all.
 ReportScope load_scope(store::ResultsStore& store, const ReportOptions& options);
-RunRef load_run(store::Database& db, const std::string& key);  // "latest" allowed
+// "latest" allowed; `flag` (--run, --baseline) names the option in errors.
+RunRef load_run(store::Database& db, const std::string& key, const std::string& flag = "--run");
 nlohmann::ordered_json run_json(const RunRef& run);
 nlohmann::ordered_json models_json(const ReportScope& scope);
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 
+#include "harness/util/error.h"
+
 namespace moebench::reports {
 namespace {
 
@@ -32,7 +34,7 @@ std::string expected_label(store::Database& db, int64_t run, int64_t model, cons
 
 double uniform_topk_overlap(int64_t e, int64_t k) {
   if (e <= 0 || k <= 0) return NAN;
-  if (2 * k > e) return 1.0;
+  if (k > e - k) return 1.0;  // (2k > e without overflow: k may come from a damaged database)
   // C(E-k, k) / C(E, k) = prod_{i<k} (E-k-i) / (E-i)
   double disjoint = 1.0;
   for (int64_t i = 0; i < k; ++i) disjoint *= static_cast<double>(e - k - i) / (e - i);
@@ -78,11 +80,14 @@ nlohmann::ordered_json routing_suite_json(const ReportScope& scope, const ModelR
     x.same_topk = l.int64(4);
     x.top_k = l.int64(5);
     x.num_experts = l.int64(6);
+    if (x.num_experts < 0 || x.num_experts > 65536)  // expert ids are stored in two bytes
+      fail_input(db.file(), "routing_layer_stats of model '{}', suite '{}', layer {}: num_experts {} "
+                 "is not between 0 and 65536", merge.name, suite.name, l.int64(0), x.num_experts);
     x.first.assign(x.num_experts, 0.0);
   }
   if (layers.empty()) return nullptr;
   auto e = db.prepare(
-      "SELECT s.layer, s.expert, SUM(s.first_choice) FROM routing_expert_stats s"
+      "SELECT s.layer, s.expert, TOTAL(s.first_choice) FROM routing_expert_stats s"
       " JOIN tasks t USING (task_id) WHERE s.run_id = ? AND s.model_id = ? AND t.suite = ?"
       " GROUP BY s.layer, s.expert");
   e.bind_all(run, merge.model_id, suite.name);
@@ -90,7 +95,7 @@ nlohmann::ordered_json routing_suite_json(const ReportScope& scope, const ModelR
     auto it = layers.find(e.int64(0));
     const int64_t expert = e.int64(1);
     if (it != layers.end() && expert >= 0 && expert < it->second.num_experts) {
-      it->second.first[expert] = static_cast<double>(e.int64(2));
+      it->second.first[expert] = e.real(2);
     }
   }
   std::map<int64_t, double> agreement;

@@ -25,16 +25,22 @@ std::string cut(const std::string& text) {
   return text.substr(0, end) + fmt::format(" … [{} more bytes]", text.size() - end);
 }
 
+// A response's generated text; empty when it holds none (or not as a string).
+std::string text_of(const nlohmann::json& response) {
+  const auto it = response.find("text");
+  return it != response.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 }  // namespace
 
 std::string answer_text(const nlohmann::json& responses) {
   if (!responses.is_array() || responses.empty()) return "";
-  if (responses.size() == 1 && responses[0].contains("text")) return responses[0].value("text", "");
+  if (responses.size() == 1 && responses[0].contains("text")) return text_of(responses[0]);
   int best = -1;
   double best_lp = 0;
   for (size_t i = 0; i < responses.size(); ++i) {
     const auto& r = responses[i];
-    if (r.contains("text")) return r.value("text", "");
+    if (r.contains("text")) return text_of(r);
     if (!r.contains("logprob") || !r["logprob"].is_number()) continue;
     const double lp = r["logprob"].get<double>();
     if (best < 0 || lp > best_lp) {
@@ -109,7 +115,9 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
           doc["prompt"] = cut(sanitize_utf8(q.text(0)));
           doc["target"] = cut(sanitize_utf8(q.text(1)));
         }
-        const auto responses = store::parse_stored_json(q.text(2), db.file() + ": responses");
+        const auto responses = store::parse_stored_json(
+            q.text(2), fmt::format("{}: samples.responses of model '{}', task '{}', doc_id {}",
+                                   db.file(), m.name, key.first, key.second));
         auto s = scores[m.model_id].find(key);
         const bool scored = s != scores[m.model_id].end();
         answers.push_back({{"model", m.name},

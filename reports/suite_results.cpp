@@ -3,12 +3,29 @@
 #include <cmath>
 
 #include "harness/store/stored_json.h"
+#include "harness/util/error.h"
 
 namespace moebench::reports {
 namespace {
 
 // json_extract's path for a metric key ("acc,none" -> $."acc,none").
 std::string metric_path(const std::string& metric) { return "$.\"" + metric + "\""; }
+
+// A query over samples.metrics failed: SQLite's "malformed JSON" names no row,
+// so name the first damaged one (else pass the error on).
+[[noreturn]] void fail_on_metrics(store::Database& db, int64_t run, const std::string& suite,
+                                  const store::StoreError& error) {
+  auto bad = db.prepare(
+      "SELECT m.name, t.name, x.doc_id FROM samples x JOIN tasks t USING (task_id)"
+      " JOIN models m USING (model_id) WHERE x.run_id = ? AND t.suite = ?"
+      " AND NOT json_valid(x.metrics) ORDER BY x.sample_id LIMIT 1");
+  bad.bind_all(run, suite);
+  if (bad.step()) {
+    fail_input(db.file(), "samples.metrics of model '{}', task '{}', doc_id {} is not valid JSON",
+               bad.text(0), bad.text(1), bad.int64(2));
+  }
+  throw error;
+}
 
 }  // namespace
 
@@ -26,10 +43,17 @@ std::vector<SuiteRef> run_suites(store::Database& db, int64_t run) {
     s.alias = q.text(1);
     const auto aggregate = store::parse_stored_json(q.text(2), db.file() + ": suite " + s.name);
     // The first aggregate metric the run has a score for is the headline.
-    for (const auto& entry : aggregate) {
+    // A damaged list (not a list of {metric, filter_list} objects) names no metric.
+    for (const auto& entry : aggregate.is_array() ? aggregate : nlohmann::json::array()) {
       if (!s.metric.empty()) break;
-      for (const auto& filter : entry.value("filter_list", nlohmann::json::array())) {
-        const std::string key = entry.value("metric", "") + "," + filter.get<std::string>();
+      if (!entry.is_object() || !entry.contains("metric") || !entry["metric"].is_string() ||
+          !entry.contains("filter_list") || !entry["filter_list"].is_array()) {
+        continue;
+      }
+      for (const auto& filter : entry["filter_list"]) {
+        if (!filter.is_string()) continue;
+        const std::string key = entry["metric"].get<std::string>() + "," + filter.get<std::string>();
+        if (key.find('"') != std::string::npos) continue;  // not a key a JSON path can name
         auto has = db.prepare(
             "SELECT r.higher_is_better FROM suite_scores r JOIN suites s USING (suite_id)"
             " WHERE r.run_id = ? AND s.name = ? AND r.metric = ? LIMIT 1");
@@ -49,9 +73,14 @@ std::vector<SuiteRef> run_suites(store::Database& db, int64_t run) {
     while (tasks.step()) s.tasks.push_back(tasks.text(0));
     auto binary = db.prepare(
         "SELECT COUNT(*) FROM samples x JOIN tasks t USING (task_id) WHERE x.run_id = ?"
-        " AND t.suite = ? AND json_extract(x.metrics, ?) NOT IN (0, 1)");
+        " AND t.suite = ? AND json_type(x.metrics, ?3) IN ('integer', 'real')"
+        " AND json_extract(x.metrics, ?3) NOT IN (0, 1)");
     binary.bind_all(run, s.name, metric_path(s.metric));
-    s.binary = binary.step() && binary.int64(0) == 0;
+    try {
+      s.binary = binary.step() && binary.int64(0) == 0;
+    } catch (const store::StoreError& e) {
+      fail_on_metrics(db, run, s.name, e);
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -72,12 +101,16 @@ DocScores doc_scores(store::Database& db, int64_t run, int64_t model, const Suit
   auto q = db.prepare(
       "SELECT t.name, x.doc_id, json_extract(x.metrics, ?1) FROM samples x JOIN tasks t USING (task_id)"
       " WHERE x.run_id = ?2 AND x.model_id = ?3 AND t.suite = ?4"
-      " AND json_extract(x.metrics, ?1) IS NOT NULL");
+      " AND json_type(x.metrics, ?1) IN ('integer', 'real')");  // null: a NaN; text: damage
   q.bind_all(metric_path(suite.metric), run, model, suite.name);
   DocScores out;
-  while (q.step()) {
-    const double v = q.real(2);
-    if (!std::isnan(v)) out[{q.text(0), q.int64(1)}] = v;
+  try {
+    while (q.step()) {
+      const double v = q.real(2);
+      if (!std::isnan(v)) out[{q.text(0), q.int64(1)}] = v;
+    }
+  } catch (const store::StoreError& e) {
+    fail_on_metrics(db, run, suite.name, e);
   }
   return out;
 }

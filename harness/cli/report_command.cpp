@@ -1,5 +1,6 @@
 // moebench report: the results database -> one self-contained HTML page and/or
 // the same content as JSON, with the verdict printed on the terminal.
+#include <charconv>
 #include <iostream>
 
 #include "harness/cli/commands.h"
@@ -38,7 +39,15 @@ void register_report(CLI::App& app) {
                   "Documents in the samples section per suite (flagged ones first)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
-  cmd->add_option("--seed", a->options.seed, "Seed of the paired bootstrap")->capture_default_str();
+  cmd->add_option("--seed", a->options.seed, "Seed of the paired bootstrap")
+      ->capture_default_str()
+      ->check([](const std::string& text) -> std::string {  // CLI11 would wrap -1, saturate 1e30
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        return ec == std::errc() && end == text.data() + text.size()
+                   ? ""
+                   : "'" + text + "' is not a whole number from 0 to 18446744073709551615";
+      });
   cmd->footer(
       "\nThe report reads only the database. The verdict compares each merge with its best "
       "expert per suite on the same documents: McNemar's exact test for 0/1 metrics, a paired "

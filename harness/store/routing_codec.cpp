@@ -88,6 +88,11 @@ std::string zstd_compress(const std::string& raw, int level) {
 }
 
 std::string zstd_decompress(const std::string& blob, size_t expected, const std::string& where) {
+  // Checked before allocating, since a damaged row's shape may ask for
+  // terabytes: the frame records its size (encode_routing's frames always
+  // do), and a zstd block of up to 128 KiB takes at least 4 bytes.
+  if (ZSTD_getFrameContentSize(blob.data(), blob.size()) != expected || expected / 32768 > blob.size())
+    throw StoreError(where + ": corrupt zstd routing blob (wrong size)", 0);
   std::string out(expected, '\0');
   size_t n = ZSTD_decompressDCtx(zstd_contexts().d, out.data(), out.size(), blob.data(), blob.size());
   if (ZSTD_isError(n) || n != expected)
@@ -132,7 +137,7 @@ EncodedRouting encode_routing(const LayerRouting& r, int zstd_level) {
 
 LayerRouting decode_routing(const EncodedRouting& blobs, int32_t layer, int32_t top_k,
                             int32_t num_experts, int64_t tokens, const std::string& where) {
-  if (top_k <= 0 || num_experts <= 0 || tokens < 0)
+  if (top_k <= 0 || num_experts <= 0 || tokens < 0 || tokens > (int64_t{1} << 40))
     throw StoreError(where + ": bad routing shape (top_k " + std::to_string(top_k) +
                          ", num_experts " + std::to_string(num_experts) + ", tokens " +
                          std::to_string(tokens) + ")",
