@@ -91,8 +91,8 @@ ForwardBatch make_batch(const std::vector<const std::vector<int32_t>*>& rows,
 }
 
 TransformerRuntime::TransformerRuntime(std::shared_ptr<const ModelWeights> weights,
-                                       std::shared_ptr<const io::Tokenizer> tokenizer)
-    : transformer_(std::move(weights)), tokenizer_(std::move(tokenizer)) {}
+                                       std::shared_ptr<const io::Tokenizer> tokenizer, int forced_expert)
+    : transformer_(std::move(weights), forced_expert), tokenizer_(std::move(tokenizer)) {}
 
 void TransformerRuntime::check_ids(const std::vector<int32_t>& ids, const std::string& what) const {
   const int64_t vocab = config().vocab_size;
@@ -131,9 +131,22 @@ std::shared_ptr<LanguageModel> LanguageModel::with_routers(const std::vector<flo
                                           {c.num_experts, c.hidden_size}, at::kFloat)
                                 .to(old.device(), old.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
   }
-  return std::make_shared<LanguageModel>(
-      std::make_unique<TransformerRuntime>(std::move(out), runtime_->tokenizer_ptr()));
+  return std::make_shared<LanguageModel>(std::make_unique<TransformerRuntime>(
+      std::move(out), runtime_->tokenizer_ptr(), forced_expert()));  // a forced model stays forced
 }
+
+std::shared_ptr<LanguageModel> LanguageModel::with_forced_expert(int expert,
+                                                                 const std::string& model_name) const {
+  const io::ModelConfig& c = config();
+  if (!c.is_moe())
+    fail_input(model_name, "cannot force expert {}: a dense {} has no experts", expert, c.architecture);
+  if (expert < 0 || expert >= c.num_experts)
+    fail_input(model_name, "cannot force expert {}: the model's experts are 0 to {}", expert, c.num_experts - 1);
+  return std::make_shared<LanguageModel>(std::make_unique<TransformerRuntime>(
+      runtime_->transformer().weights_ptr(), runtime_->tokenizer_ptr(), expert));
+}
+
+int LanguageModel::forced_expert() const { return runtime_->transformer().forced_expert(); }
 
 LanguageModel::LanguageModel(std::unique_ptr<TransformerRuntime> runtime)
     : runtime_(std::move(runtime)) {}

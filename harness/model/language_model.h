@@ -94,6 +94,14 @@ class LanguageModel {
   // weights are shared, not copied. std::invalid_argument on a dense model or
   // a size that does not match.
   std::shared_ptr<LanguageModel> with_routers(const std::vector<float>& routers) const;
+  // The same model with every MoE layer routing each token to `expert` alone
+  // (oracle routing: the output is that expert's MLP, weight 1.0). Weights are
+  // shared. The router tap still hears top_k entries per token: `expert` at
+  // weight 1, then the router's own next choices at weight 0. InputError
+  // naming `model_name` and the index for a dense model or an index outside
+  // [0, num_experts).
+  std::shared_ptr<LanguageModel> with_forced_expert(int expert, const std::string& model_name) const;
+  int forced_expert() const;  // -1 unless made by with_forced_expert
 
   TransformerRuntime& runtime() const { return *runtime_; }
 

@@ -12,8 +12,9 @@ namespace moebench::model {
 
 class TransformerRuntime {
  public:
+  // `forced_expert`: as Transformer's (-1: the router decides).
   TransformerRuntime(std::shared_ptr<const ModelWeights> weights,
-                     std::shared_ptr<const io::Tokenizer> tokenizer);
+                     std::shared_ptr<const io::Tokenizer> tokenizer, int forced_expert = -1);
 
   const Transformer& transformer() const { return transformer_; }
   const io::ModelConfig& config() const { return transformer_.config(); }

@@ -77,9 +77,10 @@ void KVCache::keep_rows(const at::Tensor& rows) {
   for (auto& t : v) t = t.index_select(0, rows.to(t.device()));
 }
 
-Transformer::Transformer(std::shared_ptr<const ModelWeights> weights)
+Transformer::Transformer(std::shared_ptr<const ModelWeights> weights, int forced_expert)
     : w_(std::move(weights)),
-      inv_freq_(rope_inverse_frequencies(w_->config).to(w_->embed.device())) {}
+      inv_freq_(rope_inverse_frequencies(w_->config).to(w_->embed.device())),
+      forced_expert_(forced_expert) {}
 
 at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
                                 const ForwardTaps& taps) const {
@@ -170,6 +171,7 @@ at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::
   const auto& c = w_->config;
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
   at::Tensor tokens = x.reshape({B * T, H});
+  if (forced_expert_ >= 0) return forced_moe(layer, index, tokens, routed, with_probabilities).view({B, T, H});
   // softmax over all experts in fp32, top-k, renormalise the k weights
   at::Tensor probs = at::softmax(at::linear(tokens, layer.router), -1, at::kFloat);
   auto [top_w, top_i] = probs.topk(c.experts_per_token, -1);
@@ -187,6 +189,22 @@ at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::
     out.index_add_(0, tok, y);
   }
   return out.view({B, T, H});
+}
+
+at::Tensor Transformer::forced_moe(const LayerWeights& layer, int64_t index, const at::Tensor& tokens,
+                                   std::vector<RoutedLayer>* routed, bool with_probabilities) const {
+  // Weight 1.0 on one expert is that expert's dense MLP, so no multiply.
+  at::Tensor out = swiglu(tokens, layer.experts[forced_expert_]);
+  if (!routed) return out;  // the router only feeds the tap: skip it when no one listens
+  const int64_t N = tokens.size(0), k = w_->config.experts_per_token;
+  at::Tensor probs = at::softmax(at::linear(tokens, layer.router), -1, at::kFloat);
+  // The router's own ranking without the forced expert fills the other k-1 slots.
+  at::Tensor others = probs.index_fill(1, at::full({1}, forced_expert_, probs.options().dtype(at::kLong)), -1.0);
+  at::Tensor rest = std::get<1>(others.topk(k - 1, -1));
+  at::Tensor ids = at::cat({at::full({N, 1}, forced_expert_, rest.options()), rest}, 1);
+  at::Tensor weights = at::cat({at::ones({N, 1}, probs.options()), at::zeros({N, k - 1}, probs.options())}, 1);
+  routed->push_back({index, ids, weights, with_probabilities ? probs : at::Tensor()});
+  return out;
 }
 
 void Transformer::report_routing(const std::vector<RoutedLayer>& routed, const ForwardBatch& batch,

@@ -42,7 +42,10 @@ struct ForwardTaps {
 
 class Transformer {
  public:
-  explicit Transformer(std::shared_ptr<const ModelWeights> weights);
+  // `forced_expert` >= 0: every MoE layer sends each token to that expert
+  // alone (oracle routing; see LanguageModel::with_forced_expert).
+  // REQUIRES: -1, or an MoE model and 0 <= forced_expert < num_experts.
+  explicit Transformer(std::shared_ptr<const ModelWeights> weights, int forced_expert = -1);
 
   // Final-normed hidden states [B, T, H]. With a cache, keys/values of this
   // block are written at slots start..start+T-1 and attention reads all slots
@@ -52,7 +55,9 @@ class Transformer {
   at::Tensor logits(const at::Tensor& hidden) const;
 
   const ModelWeights& weights() const { return *w_; }
+  const std::shared_ptr<const ModelWeights>& weights_ptr() const { return w_; }
   const io::ModelConfig& config() const { return w_->config; }
+  int forced_expert() const { return forced_expert_; }  // -1: the router decides
 
  private:
   at::Tensor attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
@@ -68,11 +73,16 @@ class Transformer {
   // Appends this layer's decisions to `routed` when it is not null.
   at::Tensor moe(const LayerWeights& layer, int64_t index, const at::Tensor& x,
                  std::vector<RoutedLayer>* routed, bool with_probabilities) const;
+  // The forced expert's MLP at weight 1; the tap hears it first, then the
+  // router's own next choices at weight 0 (stored routing keeps top_k columns).
+  at::Tensor forced_moe(const LayerWeights& layer, int64_t index, const at::Tensor& tokens,
+                        std::vector<RoutedLayer>* routed, bool with_probabilities) const;
   void report_routing(const std::vector<RoutedLayer>& routed, const ForwardBatch& batch,
                       RoutingSink& sink) const;
 
   std::shared_ptr<const ModelWeights> w_;
   at::Tensor inv_freq_;  // [D/2] fp32, RoPE frequencies after rope_scaling
+  int forced_expert_ = -1;
 };
 
 // x * rsqrt(mean(x^2) + eps) computed in fp32, times weight (transformers' RMSNorm).
