@@ -18,7 +18,7 @@ namespace {
 
 struct EvalArgs {
   std::string out, samples, output_path, generations, chat_template = "none", tasks_dir, batch = "16";
-  std::string db, run_name, gen_kwargs, seed = "0,1234,1234,1234", routing;
+  std::string db, run_name, gen_kwargs, seed = "0,1234,1234,1234", routing, force_expert;
   std::vector<std::string> suites, tasks, data;
   double limit = -1;
   int64_t num_fewshot = -1;
@@ -69,6 +69,9 @@ void check_outputs(const EvalArgs& a) {
 jobs::EvalJob make_job(const EvalArgs& a) {
   jobs::EvalJob job;
   job.generations = a.generations;
+  if (!a.force_expert.empty() && !a.generations.empty())
+    fail_input("--force-expert", "stored generations have no experts to force; give a recipe instead of --generations");
+  job.force_expert = a.force_expert;
   if (a.generations.empty()) job.model = a.flags.required_model("eval");
   jobs::RunPlan& plan = job.plan;
   plan.file = "eval";
@@ -93,10 +96,10 @@ jobs::EvalJob make_job(const EvalArgs& a) {
   // Everything that changes results names the run (its default key): a second
   // `eval --db` with other settings is another run, not a resumed one.
   plan.hash = jobs::fingerprint(fmt::format(
-      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", job.model, job.generations, fmt::join(a.suites, ","),
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{}", job.model, job.generations, fmt::join(a.suites, ","),
       fmt::join(a.tasks, ","), fmt::join(a.data, ","), a.limit, a.num_fewshot, a.gen_kwargs, a.seed,
       a.chat_template, a.add_bos, plan.open.load.device, plan.open.load.dtype, plan.open.gates_file,
-      a.batch));
+      a.batch, a.force_expert.empty() ? "" : "|force:" + a.force_expert));
   job.db = a.db;
   job.run.run_key = a.run_name;
   job.run.allow_unsandboxed_code = a.allow_unsandboxed;
@@ -192,6 +195,8 @@ void register_eval(CLI::App& app) {
   cmd->add_flag("--add-bos-token", a->add_bos, "Prepend BOS to contexts (lm-eval's add_bos_token=True)");
   cmd->add_option("--db", a->db, "Keep the run in this results database (resumable; default: in memory)");
   cmd->add_option("--run-name", a->run_name, "Run key in the database; the same key resumes the run");
+  cmd->add_option("--force-expert", a->force_expert,
+                  "Oracle routing: send every token to this expert of the recipe (its source_model label)");
   cmd->add_option("--routing", a->routing, "none, summary or tokens (default: tokens with --db, else none)");
   cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
                 "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");

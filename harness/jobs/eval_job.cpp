@@ -45,6 +45,8 @@ EvalOutcome run_eval(EvalJob job, bool with_samples) {
   m.path = job.model;
   m.generations = job.generations;
   m.name = job.generations.empty() ? job.model : "generations:" + job.generations;
+  m.force_expert = job.force_expert;
+  if (!job.force_expert.empty()) m.gate_variant = "forced:" + job.force_expert;
   job.plan.models = {m};
   job.plan.name = "eval";
   if (job.plan.hash.empty()) job.plan.hash = fingerprint(m.name);

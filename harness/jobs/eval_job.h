@@ -19,6 +19,9 @@ namespace moebench::jobs {
 struct EvalJob {
   std::string model;        // model directory or recipe; empty with generations
   std::string generations;  // score these stored responses instead of a model
+  // A recipe expert's label: every token goes to that expert (oracle routing;
+  // the stored model's gate_variant is "forced:<label>"). Empty: the router's.
+  std::string force_expert;
   RunPlan plan;             // tasks, load/engine/eval settings (models filled from the above)
   std::filesystem::path db; // empty: an in-memory database
   PlanRunOptions run;       // run key, sandbox, progress, resume command

@@ -60,12 +60,20 @@ void check_model(const RunPlan& plan, const PlanModel& m, size_t index, const ev
         fail_input(plan.file.string(), "{}.expected_experts.{}: '{}' is not one of the recipe's experts ({})", field,
                    suite, label, fmt::join(labels, ", "));
     }
+    if (!m.force_expert.empty() && std::find(labels.begin(), labels.end(), m.force_expert) == labels.end())
+      fail_input("--force-expert", "'{}' is not an expert of {} (its experts: {})", m.force_expert, m.path,
+                 fmt::join(labels, ", "));
   } else {
     if (!fs::is_directory(m.path, ec)) fail_input(plan.file.string(), "{}: model directory '{}' not found", field, m.path);
     io::ModelConfig::load(m.path);
     if (!m.expected_experts.empty())
       fail_input(plan.file.string(), "{}.expected_experts: only a recipe names experts ('{}' is a directory)", field,
                  m.path);
+    if (m.force_experts)
+      fail_input(plan.file.string(), "{}.force_experts: only a recipe names experts ('{}' is a directory)", field,
+                 m.path);
+    if (!m.force_expert.empty())
+      fail_input("--force-expert", "only a recipe names experts ('{}' is a directory)", m.path);
   }
   if (!m.gates_file.empty() && !fs::is_regular_file(m.gates_file, ec))
     fail_input(plan.file.string(), "{}.gates: file '{}' not found", field, m.gates_file);
@@ -163,6 +171,12 @@ std::string expected_expert_label(const PlanModel& plan_model, const store::Mode
     }
   }
   return "";
+}
+
+int expert_index(const store::ModelInfo& model, const std::string& label) {
+  for (size_t e = 0; e < model.experts.size(); ++e)
+    if (model.experts[e].label == label) return static_cast<int>(e);
+  return -1;
 }
 
 }  // namespace moebench::jobs

@@ -25,7 +25,8 @@ Generations read_generations(const std::string& path);
 // Loads the plan's tasks and checks every model (directory, recipe and the
 // models it names, gates file, generations file), and every expected_experts
 // entry (a suite of the plan, one of the recipe's experts, the valid ones
-// listed). InputError naming the plan field and the bad value.
+// listed), and every forced expert (a recipe's; --force-expert: one of its
+// labels). InputError naming the plan field and the bad value.
 eval::LoadedTasks check_plan(const RunPlan& plan);
 
 // The models row of a plan model once loaded (lineage from its recipe,
@@ -37,5 +38,9 @@ store::ModelInfo plan_model_info(const PlanModel& model, const model::LanguageMo
 // of the suite's expected_expert ("coding: Python programming" -> "coding").
 std::string expected_expert_label(const PlanModel& plan_model, const store::ModelInfo& model,
                                   const std::string& suite, const std::string& expected);
+
+// The index of the expert labelled `label` in `model`'s recipe (its first, if
+// several share the label), or -1.
+int expert_index(const store::ModelInfo& model, const std::string& label);
 
 }  // namespace moebench::jobs

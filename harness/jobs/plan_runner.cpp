@@ -102,6 +102,21 @@ struct Responder {
   std::shared_ptr<const model::LanguageModel> lm;
   std::unique_ptr<engine::Engine> engine;
   Generations generations;
+  // The model as loaded (lm may be it forced to one expert), and that expert.
+  std::shared_ptr<const model::LanguageModel> routed;
+  int forced = -1;
+
+  // Answers with `routed` forced to `expert` (-1: routed), keeping the engine
+  // when nothing changes: an oracle plan switches experts only between suites.
+  void use_expert(int expert, const std::string& model_name, const engine::EngineOptions& options) {
+    if (engine && expert == forced) return;
+    if (expert < 0)
+      lm = routed;
+    else
+      lm = routed->with_forced_expert(expert, model_name);
+    forced = expert;
+    engine = std::make_unique<engine::Engine>(lm, options);
+  }
 
   // The unit's documents: the first `limit` (lm-eval's --limit), or those with stored generations.
   std::vector<size_t> docs(const eval::Task& task, const eval::EvalConfig& config) const {
@@ -185,6 +200,9 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
     size_t loaded = SIZE_MAX;
     store::ModelInfo minfo;
     int64_t model_id = 0;
+    engine::EngineOptions engine_options = plan.engine;
+    engine_options.show_progress = false;  // the plan's progress shows documents
+    std::set<std::pair<size_t, std::string>> skipped_suites;  // (model, suite) already noted
     for (const WorkUnit& unit : units) {
       if (InterruptScope::requested()) break;  // before loading another model
       const PlanModel& pm = plan.models[unit.model];
@@ -194,15 +212,16 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
         if (pm.generations.empty()) {
           OpenModelOptions open = plan.open;
           open.gates_file = pm.gates_file;
-          responder.lm = open_model(pm.path, open);
-          engine::EngineOptions engine_options = plan.engine;
-          engine_options.show_progress = false;  // the plan's progress shows documents
-          responder.engine = std::make_unique<engine::Engine>(responder.lm, engine_options);
+          responder.routed = open_model(pm.path, open);
         } else {
           responder.generations = read_generations(pm.generations);
         }
         loaded = unit.model;
-        minfo = plan_model_info(pm, responder.lm.get());
+        minfo = plan_model_info(pm, responder.routed.get());
+        // check_plan made sure the label is one of the recipe's experts.
+        if (responder.routed)
+          responder.use_expert(pm.force_expert.empty() ? -1 : expert_index(minfo, pm.force_expert), pm.name,
+                               engine_options);
         model_id = store.upsert_model(minfo);
         summary.model_ids.emplace_back(unit.model, model_id);
       }
@@ -210,6 +229,23 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
       const int suite = tasks.suite_of_task[unit.task];
       if (suite >= 0)
         tinfo.expected_expert = expected_expert_label(pm, minfo, tinfo.suite, tasks.suites[suite].expected_expert);
+      if (pm.force_experts) {
+        const int expert = expert_index(minfo, tinfo.expected_expert);
+        if (expert < 0) {
+          const int64_t n = static_cast<int64_t>(plan.eval.limited_docs(task.docs().size()));
+          // Counted as done (not as stored: nothing was) so the bar still ends at 100%.
+          progress.begin_unit(pm.name, task.name(), n);
+          progress.advance(n);
+          if (skipped_suites.insert({unit.model, tinfo.suite}).second)
+            progress.note(fmt::format("note: {}: suite '{}' expects no expert of the recipe, so its oracle run "
+                                      "(force_experts) skips it; name one in expected_experts", pm.name,
+                                      tinfo.suite.empty() ? task.name() : tinfo.suite));
+          progress.end_unit();
+          ++summary.units;
+          continue;
+        }
+        responder.use_expert(expert, pm.name, engine_options);
+      }
       const int64_t task_id = store.upsert_task(tinfo);
 
       // What is left of this unit, in document order.

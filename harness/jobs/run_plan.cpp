@@ -109,7 +109,7 @@ RunPlan load_run_plan(const fs::path& file) {
       const eval::YamlFields m(root["models"][i], where, fmt::format("models[{}].", i));
       const std::string at = m.where();
       m.check_keys({"name", "path", "recipe", "gates", "gate_variant", "evaluate_sources",
-                    "expected_experts"}, "a plan's model");
+                    "expected_experts", "force_experts"}, "a plan's model");
       PlanModel pm;
       const std::string path = m.has("recipe") ? m.get_string("recipe") : m.get_string("path");
       if (path.empty()) fail_input(at, "give 'path' (a model directory) or 'recipe'");
@@ -128,6 +128,14 @@ RunPlan load_run_plan(const fs::path& file) {
       }
       pm.gate_variant = m.get_string(
           "gate_variant", pm.gates_file.empty() ? "" : fs::path(pm.gates_file).stem().string());
+      pm.force_experts = m.get_bool("force_experts", false);
+      if (pm.force_experts) {
+        // The router no longer picks experts, so a gate variant would label nothing.
+        if (m.has("gates") || m.has("gate_variant"))
+          fail_input(at, "field 'force_experts': the router is bypassed, so 'gates' and 'gate_variant' "
+                     "do not apply (list the model twice, with another name, to run both)");
+        pm.gate_variant = "oracle";
+      }
       add(pm, at);
       if (m.has("recipe") && m.get_bool("evaluate_sources", true)) {
         merge::MergeRecipe recipe = merge::MergeRecipe::load(pm.path);

@@ -30,6 +30,13 @@ struct PlanModel {
   // suites not listed fall back to the keyword before ':' in the suite's
   // expected_expert, looked for in each expert's source_model and prompts.
   std::map<std::string, std::string> expected_experts;
+  // Oracle routing (plan key `force_experts: true`, gate_variant "oracle"):
+  // each unit's tokens all go to the expert its suite expects (as above);
+  // units of suites without one are skipped for this model, with a note.
+  bool force_experts = false;
+  // `eval --force-expert LABEL` (gate_variant "forced:LABEL"): every token to
+  // the recipe expert with this label (its source_model).
+  std::string force_expert;
 };
 
 struct RunPlan {
