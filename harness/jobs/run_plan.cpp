@@ -132,8 +132,8 @@ RunPlan load_run_plan(const fs::path& file) {
       if (pm.force_experts) {
         // The router no longer picks experts, so a gate variant would label nothing.
         if (m.has("gates") || m.has("gate_variant"))
-          fail_input(at, "field 'force_experts': the router is bypassed, so 'gates' and 'gate_variant' "
-                     "do not apply (list the model twice, with another name, to run both)");
+          fail_input(at, "field '{}': the router is bypassed, so 'gates' and 'gate_variant' do not apply "
+                     "(list the model twice, with another name, to run both)", m.field("force_experts"));
         pm.gate_variant = "oracle";
       }
       add(pm, at);
