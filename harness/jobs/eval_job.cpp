@@ -47,6 +47,12 @@ EvalOutcome run_eval(EvalJob job, bool with_samples) {
   m.name = job.generations.empty() ? job.model : "generations:" + job.generations;
   m.force_expert = job.force_expert;
   if (!job.force_expert.empty()) m.gate_variant = "forced:" + job.force_expert;
+  // --gates: the runner opens each plan model with its own gates file, as a
+  // plan's `gates:` key does, and labels the variant by the file's stem.
+  m.gates_file = job.plan.open.gates_file;
+  if (!m.gates_file.empty() && m.gate_variant.empty()) {
+    m.gate_variant = std::filesystem::path(m.gates_file).stem().string();
+  }
   job.plan.models = {m};
   job.plan.name = "eval";
   if (job.plan.hash.empty()) job.plan.hash = fingerprint(m.name);

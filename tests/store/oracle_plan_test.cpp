@@ -131,5 +131,45 @@ TEST_F(OraclePlan, EvalForceExpertWithAnUnknownLabelListsTheLabels) {
       {"--force-expert", "only a recipe names experts"});
 }
 
+// `eval --gates FILE` evaluates the model with those routers (as a plan's
+// `gates:` key does) and stores it as the variant named by the file's stem.
+TEST_F(OraclePlan, EvalGatesFileReplacesTheRouters) {
+  moebench::testing::write_text(dir_.path() / "hidden.yml", R"(base_model: base
+gate_mode: hidden
+experts:
+  - source_model: math-expert
+    positive_prompts: ["Tom has 3 apples"]
+  - source_model: fact-expert
+    positive_prompts: ["Water freezes at"]
+)");
+  const fs::path gates = dir_.path() / "hidden-gates.safetensors";
+  auto r = run_moebench({"gates", (dir_.path() / "hidden.yml").string(), "--out", gates.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path plain = dir_.path() / "plain.sqlite", swapped = dir_.path() / "swapped.sqlite";
+  r = run_moebench({"eval", recipe_, "--tasks", "math_arithmetic_mc", "--limit", "3", "--db", plain.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_moebench({"eval", recipe_, "--gates", gates.string(), "--tasks", "math_arithmetic_mc", "--limit", "3",
+                    "--db", swapped.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // First choices per (layer, expert): the random gates and the hidden ones route differently.
+  auto first_choices = [](const fs::path& db) {
+    ResultsStore store = ResultsStore::open(db);
+    auto q = store.database().prepare(
+        "SELECT m.gate_variant, e.layer, e.expert, e.first_choice FROM routing_expert_stats e"
+        " JOIN models m USING (model_id) ORDER BY e.layer, e.expert");
+    std::string variant;
+    std::vector<int64_t> counts;
+    while (q.step()) {
+      variant = q.text(0);
+      counts.push_back(q.int64(3));
+    }
+    return std::make_pair(variant, counts);
+  };
+  const auto a = first_choices(plain), b = first_choices(swapped);
+  EXPECT_EQ(a.first, "random");
+  EXPECT_EQ(b.first, "hidden-gates");
+  EXPECT_NE(a.second, b.second);
+}
+
 }  // namespace
 }  // namespace moebench::store
