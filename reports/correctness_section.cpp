@@ -18,26 +18,28 @@ nlohmann::ordered_json correctness_suite_json(const ReportScope& scope, const Mo
   const DocScores& merge_scores = scope.doc_scores(run, merge.model_id, suite);
   if (merge_scores.empty()) return nullptr;
   // Experts by index (an expert without an evaluated model has no scores).
-  std::vector<DocScores> expert_scores(merge.experts.size());
+  // Pointers into the scope's cache: these maps hold every document of the suite.
+  static const DocScores kNone;
+  std::vector<const DocScores*> expert_scores(merge.experts.size(), &kNone);
   std::vector<std::string> names{merge.name};
   for (size_t i = 0; i < merge.experts.size(); ++i) {
     const auto& e = merge.experts[i];
     if (!e.model_id) continue;
-    expert_scores[i] = scope.doc_scores(run, e.model_id, suite);
-    if (expert_scores[i].empty() && scope.baseline) {
-      expert_scores[i] = scope.doc_scores(scope.baseline->run_id, e.model_id, suite);
+    expert_scores[i] = &scope.doc_scores(run, e.model_id, suite);
+    if (expert_scores[i]->empty() && scope.baseline) {
+      expert_scores[i] = &scope.doc_scores(scope.baseline->run_id, e.model_id, suite);
     }
-    if (!expert_scores[i].empty()) names.push_back(e.model);
+    if (!expert_scores[i]->empty()) names.push_back(e.model);
   }
 
   // The oracle gap over every document the merge and all scored experts hold.
   int64_t documents = 0, gap = 0;
   for (const auto& [key, merge_value] : merge_scores) {
     bool all = true, some_right = false;
-    for (const auto& s : expert_scores) {
-      if (s.empty()) continue;
-      auto it = s.find(key);
-      if (it == s.end()) {
+    for (const DocScores* s : expert_scores) {
+      if (s->empty()) continue;
+      auto it = s->find(key);
+      if (it == s->end()) {
         all = false;
         break;
       }
@@ -59,8 +61,8 @@ nlohmann::ordered_json correctness_suite_json(const ReportScope& scope, const Mo
     nlohmann::ordered_json correct = {{merge.name, is_right(m->second)}};
     bool any = false, favoured_ok = false;
     for (size_t i = 0; i < expert_scores.size(); ++i) {
-      auto it = expert_scores[i].find(key);
-      if (it == expert_scores[i].end()) continue;
+      auto it = expert_scores[i]->find(key);
+      if (it == expert_scores[i]->end()) continue;
       const bool right = is_right(it->second);
       correct[merge.experts[i].model] = right;
       any = any || right;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
+
+#include "harness/store/routing_stats.h"
 
 #include "harness/util/error.h"
 
@@ -39,16 +42,6 @@ double uniform_topk_overlap(int64_t e, int64_t k) {
   double disjoint = 1.0;
   for (int64_t i = 0; i < k; ++i) disjoint *= static_cast<double>(e - k - i) / (e - i);
   return 1.0 - disjoint;
-}
-
-double entropy_bits(const std::vector<double>& counts) {
-  double total = 0, h = 0;
-  for (double c : counts) total += c;
-  if (total <= 0) return NAN;
-  for (double c : counts) {
-    if (c > 0) h -= (c / total) * std::log2(c / total);
-  }
-  return h;
 }
 
 nlohmann::ordered_json routing_suite_json(const ReportScope& scope, const ModelRef& merge,
@@ -126,7 +119,8 @@ nlohmann::ordered_json routing_suite_json(const ReportScope& scope, const ModelR
          {"uniform_same_first", uniform_topk_overlap(x.num_experts, 1)},
          {"same_topk_rate", x.pairs > 0 ? static_cast<double>(x.same_topk) / x.pairs : NAN},
          {"uniform_same_topk", uniform_topk_overlap(x.num_experts, x.top_k)},
-         {"entropy_bits", entropy_bits(x.first)},
+         {"entropy_bits", std::accumulate(x.first.begin(), x.first.end(), 0.0) > 0
+                              ? store::entropy_bits(x.first) : NAN},
          {"max_entropy_bits", x.num_experts > 0 ? std::log2(static_cast<double>(x.num_experts)) : NAN},
          {"busiest_share", busiest}});
   }

@@ -17,8 +17,6 @@ namespace moebench::reports {
 // Probability that two independent uniform top-k choices of num_experts share
 // an expert: 1 - C(E-k, k) / C(E, k) (k = 1: 1/E).
 double uniform_topk_overlap(int64_t num_experts, int64_t top_k);
-// Shannon entropy in bits of counts / sum.
-double entropy_bits(const std::vector<double>& counts);
 
 // One suite's entry of the routing section.
 nlohmann::ordered_json routing_suite_json(const ReportScope& scope, const ModelRef& merge,

@@ -58,23 +58,23 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
   int64_t total = 0;
   size_t text_left = kTextBudget;
   for (const auto& suite : suites) {
-    std::map<int64_t, DocScores> scores;  // model id -> its documents
+    std::map<int64_t, const DocScores*> scores;  // model id -> its documents (the scope's cache)
     std::set<DocKey> keys;
     for (const auto& m : scope.models) {
-      scores[m.model_id] = scope.doc_scores(run, m.model_id, suite);
-      for (const auto& [key, v] : scores[m.model_id]) keys.insert(key);
+      scores[m.model_id] = &scope.doc_scores(run, m.model_id, suite);
+      for (const auto& [key, v] : *scores[m.model_id]) keys.insert(key);
     }
     total += static_cast<int64_t>(keys.size());
     // Flags per document: merges wrong where one of their experts was right, and the reverse.
     std::map<DocKey, std::pair<std::vector<std::string>, std::vector<std::string>>> flags;
     for (const ModelRef* merge : scope.merges()) {
-      for (const auto& [key, merge_value] : scores[merge->model_id]) {
+      for (const auto& [key, merge_value] : *scores[merge->model_id]) {
         bool any_right = false, any_scored = false;
         for (const auto& e : merge->experts) {
           auto it = scores.find(e.model_id);
           if (!e.model_id || it == scores.end()) continue;
-          auto d = it->second.find(key);
-          if (d == it->second.end()) continue;
+          auto d = it->second->find(key);
+          if (d == it->second->end()) continue;
           any_scored = true;
           any_right = any_right || is_right(d->second);
         }
@@ -118,8 +118,9 @@ nlohmann::ordered_json samples_json(const ReportScope& scope, const std::vector<
         const auto responses = store::parse_stored_json(
             q.text(2), fmt::format("{}: samples.responses of model '{}', task '{}', doc_id {}",
                                    db.file(), m.name, key.first, key.second));
-        auto s = scores[m.model_id].find(key);
-        const bool scored = s != scores[m.model_id].end();
+        const DocScores& of_model = *scores[m.model_id];
+        auto s = of_model.find(key);
+        const bool scored = s != of_model.end();
         answers.push_back({{"model", m.name},
                            {"response", cut(sanitize_utf8(answer_text(responses)))},
                            {"score", scored ? nlohmann::ordered_json(s->second) : nullptr},

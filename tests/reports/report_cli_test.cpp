@@ -52,22 +52,15 @@ void expect_clear_error(const CommandResult& r, std::vector<std::string> fragmen
 void make_database(const fs::path& path, int docs) {
   ReportDb db(path);
   const int64_t run = db.run("night-1");
-  const int64_t merge = db.merge("moe", "base", {"A", "B", "C"});
-  const int64_t task = db.task("t", "s", "A");
-  std::vector<Doc> m, a, b, c, base;
+  std::map<std::string, std::vector<Doc>> by_model;
   for (int d = 0; d < docs; ++d) {
-    m.push_back({d % 2 == 0 ? 1.0 : 0.0, d % 3});
-    a.push_back({d % 3 == 0 ? 1.0 : 0.0});
-    b.push_back({d % 5 == 0 ? 1.0 : 0.0});
-    c.push_back({0.0});
-    base.push_back({d % 4 == 0 ? 1.0 : 0.0});
+    by_model["moe"].push_back({d % 2 == 0 ? 1.0 : 0.0, d % 3});
+    by_model["A"].push_back({d % 3 == 0 ? 1.0 : 0.0});
+    by_model["B"].push_back({d % 5 == 0 ? 1.0 : 0.0});
+    by_model["C"].push_back({0.0});
+    by_model["base"].push_back({d % 4 == 0 ? 1.0 : 0.0});
   }
-  db.score(run, merge, task, m);
-  db.score(run, db.dense("A"), task, a);
-  db.score(run, db.dense("B"), task, b);
-  db.score(run, db.dense("C"), task, c);
-  db.score(run, db.dense("base"), task, base);
-  db.finish(run);
+  db.score_family(run, by_model);
 }
 
 class ReportCli : public ::testing::Test {

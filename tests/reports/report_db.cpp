@@ -143,6 +143,14 @@ void ReportDb::score(int64_t run, int64_t model, int64_t task, const std::vector
   store_.update_suite_scores(run, model, suites_.at(task_suite_.at(task)));
 }
 
+void ReportDb::score_family(int64_t run, const std::map<std::string, std::vector<Doc>>& docs) {
+  const int64_t merge = this->merge("moe", "base", {"A", "B", "C"});
+  const int64_t t = task("t", "s", "A");
+  score(run, merge, t, docs.at("moe"));
+  for (const char* name : {"A", "B", "C", "base"}) score(run, dense(name), t, docs.at(name));
+  finish(run);
+}
+
 void ReportDb::finish(int64_t run) { store_.finish_run(run, store::RunStatus::Complete); }
 
 }  // namespace moebench::reports::testing

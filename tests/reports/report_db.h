@@ -39,6 +39,10 @@ class ReportDb {
   // Writes the docs (doc_id = index) with their scores and the task's and suite's aggregates.
   void score(int64_t run, int64_t model, int64_t task, const std::vector<Doc>& docs);
   void finish(int64_t run);
+  // The usual family in one call: the merge "moe" of A, B and C over "base",
+  // each of the five scored on one task "t" of suite "s" (expected expert A),
+  // with docs[name] as its documents; then the run is finished.
+  void score_family(int64_t run, const std::map<std::string, std::vector<Doc>>& docs);
 
   store::ResultsStore& store() { return store_; }
   const std::filesystem::path& path() const { return path_; }

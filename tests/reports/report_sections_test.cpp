@@ -20,23 +20,16 @@ struct KnownDb {
   ReportDb db{dir.path() / "r.sqlite"};
   int64_t run = db.run("night-1");
   KnownDb() {
-    const int64_t merge = db.merge("moe", "base", {"A", "B", "C"});
-    const int64_t task = db.task("t", "s", "A");
     const int favoured[10] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 2};
-    std::vector<Doc> m, a, b, c, base;
+    std::map<std::string, std::vector<Doc>> docs;
     for (int d = 0; d < 10; ++d) {
-      m.push_back({d < 5 ? 1.0 : 0.0, favoured[d]});
-      a.push_back({(d == 0 || d == 5 || d == 6) ? 1.0 : 0.0});
-      b.push_back({d == 7 ? 1.0 : 0.0});
-      c.push_back({0.0});
-      base.push_back({d % 2 == 0 ? 1.0 : 0.0});
+      docs["moe"].push_back({d < 5 ? 1.0 : 0.0, favoured[d]});
+      docs["A"].push_back({(d == 0 || d == 5 || d == 6) ? 1.0 : 0.0});
+      docs["B"].push_back({d == 7 ? 1.0 : 0.0});
+      docs["C"].push_back({0.0});
+      docs["base"].push_back({d % 2 == 0 ? 1.0 : 0.0});
     }
-    db.score(run, merge, task, m);
-    db.score(run, db.dense("A"), task, a);
-    db.score(run, db.dense("B"), task, b);
-    db.score(run, db.dense("C"), task, c);
-    db.score(run, db.dense("base"), task, base);
-    db.finish(run);
+    db.score_family(run, docs);
   }
 };
 
