@@ -368,7 +368,12 @@ std::string tiny_tokenizer_model(int64_t vocab_size) {
 
 void write_tiny_tokenizer(const std::filesystem::path& dir, int64_t vocab_size,
                           int64_t model_max_length) {
-  write_file_atomic(dir / "tokenizer.model", tiny_tokenizer_model(vocab_size));
+  write_llama_tokenizer(dir, tiny_tokenizer_model(vocab_size), model_max_length);
+}
+
+void write_llama_tokenizer(const std::filesystem::path& dir, const std::string& tokenizer_model,
+                           int64_t model_max_length) {
+  write_file_atomic(dir / "tokenizer.model", tokenizer_model);
   // Key order as transformers writes these files for the Llama tokenizer.
   const nlohmann::ordered_json special = {
       {"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"}};

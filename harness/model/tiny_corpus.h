@@ -36,5 +36,9 @@ std::string tiny_tokenizer_model(int64_t vocab_size);
 // true, add_eos_token false, legacy true) and special_tokens_map.json into dir.
 void write_tiny_tokenizer(const std::filesystem::path& dir, int64_t vocab_size,
                           int64_t model_max_length);
+// The same three files for any tokenizer.model bytes (e.g. one trained on
+// another corpus with io::train_bpe_tokenizer).
+void write_llama_tokenizer(const std::filesystem::path& dir, const std::string& tokenizer_model,
+                           int64_t model_max_length);
 
 }  // namespace moebench::model

@@ -236,8 +236,9 @@ void write_weights(const TinyModelSpec& s, const fs::path& dir) {
   write_file_atomic(dir / "model.safetensors.index.json", index.dump(2) + "\n");
 }
 
-// The keys and order transformers' save_pretrained writes for these classes.
-nlohmann::ordered_json config_json(const TinyModelSpec& s) {
+}  // namespace
+
+nlohmann::ordered_json tiny_config_json(const TinyModelSpec& s) {
   const std::string cls = s.arch == "llama"     ? "LlamaForCausalLM"
                           : s.arch == "mistral" ? "MistralForCausalLM"
                                                 : "MixtralForCausalLM";
@@ -267,12 +268,14 @@ nlohmann::ordered_json config_json(const TinyModelSpec& s) {
   return c;
 }
 
+namespace {
+
 void write_model_files(const TinyModelSpec& s, const fs::path& dir) {
   // The tokenizer first: training is the last check that can reject the spec
   // (a vocabulary larger than the corpus supports), before any large write.
   write_tiny_tokenizer(dir, s.vocab_size, s.max_position_embeddings);
   write_weights(s, dir);
-  write_file_atomic(dir / "config.json", config_json(s).dump(2) + "\n");
+  write_file_atomic(dir / "config.json", tiny_config_json(s).dump(2) + "\n");
 }
 
 // fail_input(kWhere, ...) unless `ok`.

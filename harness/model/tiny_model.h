@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/model/tiny_corpus.h"
 
 namespace moebench::model {
@@ -41,6 +43,10 @@ struct TinyModelSpec {
 // Throws InputError "tiny model spec: <field> = <value> ..." for the first bad
 // field. make_tiny_model calls it; exposed so a CLI can check flags early.
 void validate_tiny_model_spec(const TinyModelSpec& spec);
+
+// The config.json of a spec, with the keys and order transformers'
+// save_pretrained writes for its class.
+nlohmann::ordered_json tiny_config_json(const TinyModelSpec& spec);
 
 // Writes config.json, model.safetensors (or shards + index), tokenizer.model,
 // tokenizer_config.json and special_tokens_map.json into out_dir. The same spec
