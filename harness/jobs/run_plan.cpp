@@ -78,7 +78,7 @@ RunPlan load_run_plan(const fs::path& file) {
   RunPlan plan;
   try {
     const eval::YamlFields top(root, where);
-    top.check_keys({"plan", "models", "suites", "tasks", "data", "settings"}, "a run plan");
+    top.check_keys({"plan", "models", "suites", "tasks", "tasks_dir", "data", "settings"}, "a run plan");
     plan.file = fs::absolute(file);
     plan.hash = fingerprint(text);
     plan.name = top.get_string("plan", file.stem().string());
@@ -86,6 +86,12 @@ RunPlan load_run_plan(const fs::path& file) {
     plan.tasks.suites = string_list(root["suites"], where + ": suites");
     plan.tasks.tasks = string_list(root["tasks"], where + ": tasks");
     plan.tasks.tasks_dir = eval::default_tasks_dir();
+    if (top.has("tasks_dir")) {  // suites of the plan's own, e.g. the demo world's
+      const fs::path t = top.get_string("tasks_dir");
+      plan.tasks.tasks_dir = t.is_absolute() ? t : dir / t;
+      if (!fs::is_directory(plan.tasks.tasks_dir))
+        fail_input(where, "field 'tasks_dir': {} is not a directory", plan.tasks.tasks_dir.string());
+    }
     if (root["data"]) {
       for (const auto& kv : root["data"]) {
         fs::path p = kv.second.as<std::string>();
