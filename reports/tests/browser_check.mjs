@@ -167,7 +167,16 @@ try {
           pwned = String(planted);
         }
       }
-      return { tables, texts, pwned };
+      // How much each section shows: text, charts (canvas/svg) and table rows.
+      const sections = {};
+      for (const el of document.querySelectorAll('section[id]')) {
+        sections[el.id] = {
+          text_chars: el.textContent.trim().length,
+          charts: el.querySelectorAll('canvas, svg').length,
+          table_rows: el.querySelectorAll('tr').length,
+        };
+      }
+      return { tables, texts, sections, pwned };
     });
     Object.assign(result, dom);
   }

@@ -1,0 +1,146 @@
+// The demo's claims, checked on the run that ctest's demo_run fixture made
+// from the shipped world (models/demo): each expert beats the base on its own
+// suite, the oracle-routing merge beats every expert on the mean, both
+// mergekit merges are reported, the shipped weights reproduce the scores
+// recorded when they were trained, the README quotes those scores, and the
+// report shows every section in Chromium.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "harness/jobs/demo_summary.h"
+#include "harness/util/atomic_path.h"
+#include "harness/world/demo_world.h"
+#include "tests/reports/browser_check.h"
+
+namespace fs = std::filesystem;
+
+namespace moebench::jobs {
+namespace {
+
+const fs::path kSource = MOEBENCH_TEST_SOURCE_DIR;
+const fs::path kArtefacts = MOEBENCH_DEMO_ARTEFACTS;
+// One document of a suite's 80 may flip between CPUs whose float sums differ.
+constexpr double kReproduceTolerance = 1.5 / 80;
+
+class DemoClaims : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const fs::path json = kArtefacts / "report.json";
+    if (!fs::exists(json)) return;
+    report_ = new nlohmann::json(nlohmann::json::parse(read_file(json)));
+    scores_ = new DemoScores(demo_scores(*report_));
+    recorded_ = new nlohmann::json(nlohmann::json::parse(read_file(kSource / "models/demo/scores.json")));
+  }
+  void SetUp() override {
+    ASSERT_NE(report_, nullptr) << (kArtefacts / "report.json") << " is missing: the demo_run test makes it";
+  }
+  static const DemoScores::Row& row(const std::string& model) {
+    for (const auto& r : scores_->rows)
+      if (r.model == model) return r;
+    throw std::runtime_error("no model " + model + " in the demo's report");
+  }
+  static nlohmann::json* report_;
+  static DemoScores* scores_;
+  static nlohmann::json* recorded_;
+};
+nlohmann::json* DemoClaims::report_ = nullptr;
+DemoScores* DemoClaims::scores_ = nullptr;
+nlohmann::json* DemoClaims::recorded_ = nullptr;
+
+TEST_F(DemoClaims, EachExpertBeatsTheBaseOnItsOwnSuiteByAtLeastFifteenPoints) {
+  for (const std::string& domain : world::domain_names()) {
+    const std::string suite = "demo_" + domain;
+    const double gain = row(domain).value.at(suite) - row("base").value.at(suite);
+    EXPECT_GE(gain, 0.15) << domain << " expert " << row(domain).value.at(suite) << " vs base "
+                          << row("base").value.at(suite);
+  }
+}
+
+TEST_F(DemoClaims, OracleRoutingBeatsEveryExpertOnTheMean) {
+  const auto& oracle = row("demo-oracle");
+  EXPECT_EQ(oracle.gate_variant, "oracle");
+  for (const std::string& domain : world::domain_names())
+    EXPECT_GT(oracle.mean, row(domain).mean) << domain;
+}
+
+TEST_F(DemoClaims, BothMergekitMergesAreReportedWithTheirRouting) {
+  EXPECT_EQ(row("demo-hidden").gate_variant, "hidden");
+  EXPECT_EQ(row("demo-cheap-embed").gate_variant, "cheap_embed");
+  for (const char* merge : {"demo-hidden", "demo-cheap-embed"}) {
+    bool routed = false;
+    for (const auto& m : report_->at("routing"))
+      if (m.at("merge") == merge) routed = m.at("suites").size() == world::domain_names().size();
+    EXPECT_TRUE(routed) << merge << " has no routing for every suite";
+  }
+}
+
+TEST_F(DemoClaims, ShippedWeightsReproduceTheRecordedScores) {
+  const auto& models = recorded_->at("models");
+  ASSERT_EQ(models.size(), scores_->rows.size());
+  for (const auto& r : scores_->rows) {
+    ASSERT_TRUE(models.contains(r.model)) << r.model;
+    for (const auto& [suite, value] : r.value)
+      EXPECT_NEAR(value, models.at(r.model).at(suite).get<double>(), kReproduceTolerance) << r.model << " " << suite;
+  }
+}
+
+// The README's table between <!-- demo-scores --> markers: | name | v... | mean |
+TEST_F(DemoClaims, ReadmeQuotesTheRecordedScores) {
+  const std::string readme = read_file(kSource / "README.md");
+  const size_t begin = readme.find("<!-- demo-scores -->"), end = readme.find("<!-- /demo-scores -->");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  std::istringstream table(readme.substr(begin, end - begin));
+  const std::regex row_re(R"(^\| `?([a-z-]+)`?[^|]*((\| *[0-9.]+ *)+)\|\s*$)");
+  const auto& models = recorded_->at("models");
+  const auto& suites = recorded_->at("suites");
+  int rows = 0;
+  for (std::string line; std::getline(table, line);) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row_re)) continue;
+    ++rows;
+    ASSERT_TRUE(models.contains(m[1].str())) << line;
+    std::vector<double> cells;
+    std::istringstream values(m[2].str());
+    for (std::string cell; std::getline(values, cell, '|');)
+      if (cell.find_first_not_of(' ') != std::string::npos) cells.push_back(std::stod(cell));
+    ASSERT_EQ(cells.size(), suites.size() + 1) << line;
+    for (size_t i = 0; i < suites.size(); ++i)
+      EXPECT_EQ(fmt::format("{:.3f}", cells[i]),
+                fmt::format("{:.3f}", models.at(m[1].str()).at(suites[i].get<std::string>()).get<double>()))
+          << line;
+    EXPECT_EQ(fmt::format("{:.3f}", cells.back()), fmt::format("{:.3f}", models.at(m[1].str()).at("mean").get<double>()))
+        << line;
+  }
+  EXPECT_EQ(rows, static_cast<int>(models.size()));
+}
+
+TEST_F(DemoClaims, ReportShowsEverySectionInChromium) {
+  const std::string why = reports::testing::browser_unavailable();
+  if (!why.empty()) GTEST_SKIP() << "SKIPPED: browser test: " << why;
+  const fs::path out = reports::testing::artefact_dir("demo");
+  int code = 0;
+  std::string output;
+  const auto check = reports::testing::browser_check(kArtefacts / "report.html", out, &code, &output);
+  ASSERT_FALSE(check.is_null()) << output;
+  EXPECT_EQ(code, 0) << output;
+  const auto& sections = check.at("sections");
+  for (const char* id : {"verdict", "routing", "routing-correctness", "gates", "token-view", "ablations",
+                         "history", "samples"}) {
+    ASSERT_TRUE(sections.contains(id)) << id;
+    EXPECT_GT(sections.at(id).at("text_chars").get<int>(), 200) << id;
+  }
+  for (const char* id : {"verdict", "routing", "routing-correctness", "ablations", "history"})
+    EXPECT_GT(sections.at(id).at("charts").get<int>(), 0) << id << " has no chart";
+  for (const char* id : {"verdict", "gates", "ablations", "samples"})
+    EXPECT_GT(sections.at(id).at("table_rows").get<int>(), 1) << id << " has no table";
+}
+
+}  // namespace
+}  // namespace moebench::jobs
