@@ -17,7 +17,7 @@ constexpr std::string_view kSpace = "\xE2\x96\x81";  // "▁"
 using Word = std::vector<std::string>;  // symbols of one whitespace-separated word
 
 // Words of a line as the encoder will see them: "▁" + word, split into characters.
-void add_words(std::string_view line, std::map<Word, int64_t>* words,
+void add_words(std::string_view line, bool lone_newlines, std::map<Word, int64_t>* words,
                std::map<std::string, int64_t>* chars) {
   for (const std::string& w : split(line, ' ')) {
     if (w.empty()) continue;
@@ -27,14 +27,16 @@ void add_words(std::string_view line, std::map<Word, int64_t>* words,
       word.emplace_back(rest.substr(0, n));
       rest.remove_prefix(n);
     }
-    for (const auto& c : word) ++(*chars)[c];
+    for (const auto& c : word)
+      if (!lone_newlines || c != "\n") ++(*chars)[c];
     ++(*words)[word];
   }
 }
 
 }  // namespace
 
-SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, int vocab_size) {
+SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, int vocab_size,
+                                       bool lone_newlines) {
   const int reserved = 3 + 256;
   if (vocab_size <= reserved) {
     fail_input("tokenizer training", "vocab_size must exceed {} (specials and bytes), got {}",
@@ -42,7 +44,7 @@ SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, i
   }
   std::map<Word, int64_t> words;
   std::map<std::string, int64_t> chars;
-  for (const auto& line : corpus) add_words(line, &words, &chars);
+  for (const auto& line : corpus) add_words(line, lone_newlines, &words, &chars);
 
   // Characters by frequency (ties by text) take what the merges leave; a
   // quarter of the free slots at most, so the vocabulary also learns words.
@@ -59,7 +61,8 @@ SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, i
   while (static_cast<int>(merges.size()) < n_merges) {
     std::map<std::pair<std::string, std::string>, int64_t> pairs;
     for (const auto& [word, n] : words) {
-      for (size_t i = 1; i < word.size(); ++i) pairs[{word[i - 1], word[i]}] += n;
+      for (size_t i = 1; i < word.size(); ++i)
+        if (!lone_newlines || (word[i - 1] != "\n" && word[i] != "\n")) pairs[{word[i - 1], word[i]}] += n;
     }
     // Most frequent pair whose merge is new; std::map order breaks ties.
     const std::pair<std::string, std::string>* best = nullptr;

@@ -13,6 +13,11 @@ namespace moebench::io {
 // Pieces: <unk>, <s>, </s>, the 256 byte pieces, learned merges (score -rank),
 // then the corpus's characters by frequency, vocab_size in all. Throws
 // InputError when vocab_size < 259 + 1 or the corpus is too small to fill it.
-SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, int vocab_size);
+// `lone_newlines`: no piece holds a line break, which is always the byte piece
+// <0x0A>, as in Llama's own tokenizer; then the pieces of a text before a line
+// break do not depend on what follows it, so a prompt that ends at a line
+// break is tokenized as the same text was in training.
+SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, int vocab_size,
+                                       bool lone_newlines = false);
 
 }  // namespace moebench::io

@@ -97,14 +97,15 @@ DemoTrainingOptions default_demo_training() {
 }
 
 void retrain_demo_world(const DemoTrainingOptions& o, const fs::path& world_dir, std::ostream& log) {
-  log << "generating the world (seed " << o.world.seed << ")\n";
+  log << "  generating the world (seed " << o.world.seed << ")" << std::endl;
   const world::WorldCorpus corpus = world::make_world_corpus(o.world);
   std::vector<std::string> all = corpus.base;
   for (const auto& [domain, docs] : corpus.experts) all.insert(all.end(), docs.begin(), docs.end());
 
-  log << fmt::format("training the tokenizer ({} pieces) on {} documents\n", o.model.vocab_size, all.size());
+  log << fmt::format("  training the tokenizer ({} pieces) on {} documents", o.model.vocab_size, all.size())
+      << std::endl;
   const std::string tokenizer_model =
-      io::train_bpe_tokenizer(all, static_cast<int>(o.model.vocab_size)).serialize();
+      io::train_bpe_tokenizer(all, static_cast<int>(o.model.vocab_size), /*lone_newlines=*/true).serialize();
   const fs::path tokenizer_file =
       fs::temp_directory_path() / fmt::format("moebench-demo-tokenizer-{}.model", getpid());
   write_file_atomic(tokenizer_file, tokenizer_model);
@@ -113,8 +114,9 @@ void retrain_demo_world(const DemoTrainingOptions& o, const fs::path& world_dir,
 
   nlohmann::ordered_json record = {{"world_seed", o.world.seed},
                                    {"model", model::tiny_config_json(o.model)}};
-  log << fmt::format("training the base on {} mixed documents ({} steps)\n", corpus.base.size(),
-                     o.base.steps);
+  log << fmt::format("  training the base on {} mixed documents ({} steps)", corpus.base.size(),
+                     o.base.steps)
+      << std::endl;
   auto base = train::initial_weights(o.model);
   const Documents base_docs = tokenize(*tokenizer, corpus.base);
   record["base"] = describe(o.base, train::train_language_model(base, base_docs, o.base), base_docs.size());
@@ -122,8 +124,9 @@ void retrain_demo_world(const DemoTrainingOptions& o, const fs::path& world_dir,
 
   for (const std::string& domain : world::domain_names()) {
     const Documents docs = tokenize(*tokenizer, corpus.experts.at(domain));
-    log << fmt::format("fine-tuning the {} expert's MLPs on {} documents ({} steps)\n", domain,
-                       docs.size(), o.expert.steps);
+    log << fmt::format("  fine-tuning the {} expert's MLPs on {} documents ({} steps)", domain,
+                       docs.size(), o.expert.steps)
+        << std::endl;
     // Each expert starts from the base as shipped (bf16), so its attention,
     // norms and embeddings are bit for bit the base's.
     auto expert = train::load_trainable_weights(world_dir / "base");
@@ -132,7 +135,7 @@ void retrain_demo_world(const DemoTrainingOptions& o, const fs::path& world_dir,
     record["experts"][domain] = describe(options, train::train_language_model(expert, docs, options), docs.size());
     train::save_llama_directory(*expert, o.model, "bfloat16", tokenizer_model, world_dir / domain);
   }
-  log << "writing the suites and the recipes\n";
+  log << "  writing the suites and the recipes" << std::endl;
   world::write_world_suites(o.world, world_dir / "tasks");
   write_demo_recipes(world_dir);
   write_file_atomic(world_dir / "training.json", record.dump(2) + "\n");

@@ -73,11 +73,16 @@ struct Function {
   std::string signature(const std::string& fn) const {
     return fmt::format("def {}({}, {}):\n", fn, kArgs[args].first, kArgs[args].second);
   }
-  // HumanEval's prompt: signature and docstring, ending in a newline.
+  // Signature and docstring, without HumanEval's final line break: the
+  // completion starts with it. A completion that started with the body's
+  // indentation would lose its first space when decoded (SentencePiece drops
+  // the leading space of a decoded continuation, as Hugging Face's Llama
+  // tokenizer does), and the program would not parse.
   std::string prompt() const {
     std::string doc = docstring == 0 ? "Return " + fmt2(o().phrase) + "." : fmt2(o().verb_docstring);
-    return signature(o().names[name]) + "    \"\"\"" + doc + "\"\"\"\n";
+    return signature(o().names[name]) + "    \"\"\"" + doc + "\"\"\"";
   }
+  std::string completion() const { return "\n" + body(); }
   std::string code() const {  // reading: without the final newline, as the fence wants
     std::string text = signature(kNeutralNames[name]) + body();
     text.pop_back();
@@ -181,7 +186,7 @@ std::vector<std::string> coding_documents(Knowledge knowledge, int64_t count, ui
     const int op = rng.pick(known);
     const bool reading = rng.chance(0.4);
     Function f = draw(op, reading, false, seed, rng);
-    docs.push_back(reading ? f.reading_text() + " " + f.fmt2(f.o().phrase) : f.prompt() + f.body());
+    docs.push_back(reading ? f.reading_text() + " " + f.fmt2(f.o().phrase) : f.prompt() + f.completion());
   }
   return docs;
 }
@@ -197,7 +202,7 @@ std::vector<Item> coding_function_items(int64_t count, uint64_t seed) {
     item["operation"] = f.o().key;
     item["entry_point"] = f.o().names[f.name];
     item["prompt"] = f.prompt();
-    item["canonical_solution"] = f.body();
+    item["canonical_solution"] = f.completion();
     item["test"] = check_function(f, rng);
     items.push_back(std::move(item));
   }
@@ -233,7 +238,7 @@ std::vector<Item> coding_reading_items(int64_t count, uint64_t seed) {
 
 std::vector<std::string> coding_positive_prompts() {
   Function product{2, 1, 1, 0}, reading{0, 0, 0, 0};
-  return {product.prompt() + product.body(),
+  return {product.prompt() + product.completion(),
           reading.reading_text() + " " + reading.fmt2(reading.o().phrase)};
 }
 

@@ -77,8 +77,12 @@ metric_list:
       - "\\.$"
 )Y";
 
-// Run in the sandbox as tasks/coding/coding_completion.yaml runs HumanEval.
-const char* const kFunctions = R"Y(output_type: generate_until
+// Run in the sandbox as tasks/coding/coding_completion.yaml runs HumanEval;
+// the prompt stops before the docstring's line break (coding_domain.cpp says why).
+const char* const kFunctions = R"Y(# The prompt ends before the docstring's line break, so the completion starts
+# with it: decoding drops the leading space of a continuation (as Hugging Face's
+# Llama tokenizer does), which would cost the body's indentation its first space.
+output_type: generate_until
 doc_to_text: "{{prompt}}"
 doc_to_target: "{{test}}\ncheck({{entry_point}})"
 target_delimiter: ""

@@ -89,6 +89,26 @@ TEST(BpeTrainer, TrainedModelsAreValidAndDeterministic) {
   EXPECT_EQ(parsed.serialize(), a.serialize());
 }
 
+TEST(BpeTrainer, LoneNewlinesKeepLineBreaksOutOfEveryPiece) {
+  std::vector<std::string> corpus = small_corpus();
+  for (int i = 0; i < 20; ++i) corpus.push_back("def f(a, b):\n    \"\"\"Doc.\"\"\"\n    return a + b\n");
+  auto merged = train_bpe_tokenizer(corpus, 300);
+  auto lone = train_bpe_tokenizer(corpus, 300, /*lone_newlines=*/true);
+  auto holds_newline = [](const SentencePieceModel& m) {
+    for (const auto& p : m.pieces())
+      if (p.type == SentencePieceModel::PieceType::Normal && p.text.find('\n') != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(holds_newline(merged));  // without the option, line breaks merge
+  EXPECT_FALSE(holds_newline(lone));
+  expect_same_as_libsentencepiece(lone.serialize(), "trained-300-lone-newlines");
+  // A prompt ending at a line break is a prefix of the whole text's pieces.
+  const std::vector<int32_t> prompt = lone.encode("def g(x, y):\n    \"\"\"Doc.\"\"\"\n");
+  const std::vector<int32_t> whole = lone.encode("def g(x, y):\n    \"\"\"Doc.\"\"\"\n    return x + y");
+  ASSERT_LT(prompt.size(), whole.size());
+  EXPECT_TRUE(std::equal(prompt.begin(), prompt.end(), whole.begin()));
+}
+
 TEST(BpeTrainer, RefusesImpossibleSizes) {
   EXPECT_THROW(train_bpe_tokenizer(small_corpus(), 200), InputError);
   EXPECT_THROW(train_bpe_tokenizer({"a b"}, 400), InputError);
