@@ -20,7 +20,7 @@ void register_demo(CLI::App& app) {
                   "this checkout, or $MOEBENCH_DEMO)");
   cmd->add_flag("--retrain", a->retrain,
                 "First remake the world: generate its corpora and suites, train the tokenizer, "
-                "the base and the four experts (about 25 minutes on 2 cores), and record their "
+                "the base and the four experts (about 10 minutes on 2 cores), and record their "
                 "scores in the world's scores.json");
   cmd->add_option("--base-steps", a->training.base.steps,
                   "With --retrain: optimizer steps of the base (fewer: a quicker, weaker world)")

@@ -72,7 +72,7 @@ DemoResult run_demo(const DemoOptions& options, std::ostream& out) {
   int step = 0;
   auto announce = [&](const std::string& what) { out << fmt::format("[{}/{}] {}\n", ++step, steps, what) << std::flush; };
   if (options.retrain) {
-    announce("training the demo models (about 25 minutes on 2 cores)");
+    announce("training the demo models (about 10 minutes on 2 cores)");
     if (options.threads > 0) {
       check_thread_count(options.threads, "--threads");
       at::set_num_threads(options.threads);
