@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const RENDER_TIMEOUT_MS = 30_000;
+const SCREENSHOT_TIMEOUT_MS = 180_000;
 const ALLOWED_SCHEMES = ['file:', 'data:', 'blob:', 'about:'];
 
 const [reportArg, outArg] = process.argv.slice(2);
@@ -125,6 +126,9 @@ try {
   }
 
   if (!page.isClosed()) {
+    // Screenshots of a long report (thousands of table rows) take a while on a
+    // busy machine: allow more than the default 30 s.
+    page.setDefaultTimeout(SCREENSHOT_TIMEOUT_MS);
     await page.screenshot({ path: join(outDir, 'report.png'), fullPage: true });
     const ids = await page.$$eval('section[id]', (els) => els.map((e) => e.id));
     const used = new Set();
