@@ -43,30 +43,49 @@ nlohmann::ordered_json describe(const train::TrainOptions& o, const train::Train
           {"seconds", r.seconds}};
 }
 
-// A mergekit-moe recipe over the world's models, one expert per domain with
-// the domain's example lines as positive prompts.
-std::string demo_recipe(const std::string& gate_mode) {
+// JSON strings are YAML double-quoted scalars: newlines stay escapes.
+std::string yaml_list(const std::vector<std::string>& texts, const std::string& indent) {
+  std::string yaml;
+  for (const std::string& t : texts) yaml += indent + "- " + nlohmann::json(t).dump() + "\n";
+  return yaml;
+}
+
+// A mergekit-moe recipe over the world's models, one expert per domain. The
+// mergekit modes take the domain's 2-3 example lines as positive prompts;
+// moebench's own modes the many examples of prompts/<domain>.yml.
+std::string demo_recipe(const std::string& gate_mode, bool many_prompts) {
   std::string yaml = fmt::format(
-      "# The demo world's frankenMoE with mergekit's `{}` gates: the base's attention,\n"
-      "# one expert MLP per domain, routers from the positive prompts. Written by\n"
+      "# The demo world's frankenMoE with {} `{}` gates: the base's attention, one\n"
+      "# expert MLP per domain, routers from the positive prompts. Written by\n"
       "# `moebench demo --retrain` (harness/jobs/demo_training.cpp) with the world's\n"
-      "# own example lines as prompts; `moebench merge` writes it as a model.\n"
+      "# own example documents as prompts; `moebench merge` writes it as a model.\n"
       "base_model: base\ngate_mode: {}\ndtype: float32\nexperts_per_token: 2\nexperts:\n",
-      gate_mode, gate_mode);
+      many_prompts ? "moebench's" : "mergekit's", gate_mode, gate_mode);
   for (const std::string& domain : world::domain_names()) {
-    yaml += fmt::format("  - source_model: {}\n    positive_prompts:\n", domain);
-    // JSON strings are YAML double-quoted scalars: newlines stay escapes.
-    for (const std::string& p : world::positive_prompts(domain))
-      yaml += "      - " + nlohmann::json(p).dump() + "\n";
+    yaml += fmt::format("  - source_model: {}\n", domain);
+    yaml += many_prompts ? fmt::format("    positive_prompts_file: prompts/{}.yml\n", domain)
+                         : "    positive_prompts:\n" + yaml_list(world::positive_prompts(domain), "      ");
   }
   return yaml;
 }
 
 }  // namespace
 
-void write_demo_recipes(const fs::path& world_dir) {
-  write_file_atomic(world_dir / "demo-hidden.yml", demo_recipe("hidden"));
-  write_file_atomic(world_dir / "demo-cheap-embed.yml", demo_recipe("cheap_embed"));
+void write_demo_recipes(const fs::path& world_dir, const world::WorldCorpus& corpus) {
+  for (const std::string& domain : world::domain_names()) {
+    // Every k-th training document of the expert's corpus (never an evaluation item).
+    const auto& docs = corpus.experts.at(domain);
+    std::vector<std::string> examples;
+    for (size_t i = 0; i < kExamplePrompts; ++i) examples.push_back(docs[i * docs.size() / kExamplePrompts]);
+    write_file_atomic(world_dir / "prompts" / (domain + ".yml"),
+                      "# Example documents of the " + domain + " expert's training corpus: its positive\n"
+                      "# prompts in the moebench gate modes' recipes. Written by moebench demo --retrain.\n" +
+                          yaml_list(examples, ""));
+  }
+  write_file_atomic(world_dir / "demo-hidden.yml", demo_recipe("hidden", false));
+  write_file_atomic(world_dir / "demo-cheap-embed.yml", demo_recipe("cheap_embed", false));
+  write_file_atomic(world_dir / "demo-router-state.yml", demo_recipe("router_state", true));
+  write_file_atomic(world_dir / "demo-fitted.yml", demo_recipe("fitted", true));
 }
 
 DemoTrainingOptions default_demo_training() {
@@ -137,7 +156,7 @@ void retrain_demo_world(const DemoTrainingOptions& o, const fs::path& world_dir,
   }
   log << "  writing the suites and the recipes" << std::endl;
   world::write_world_suites(o.world, world_dir / "tasks");
-  write_demo_recipes(world_dir);
+  write_demo_recipes(world_dir, corpus);
   write_file_atomic(world_dir / "training.json", record.dump(2) + "\n");
 }
 

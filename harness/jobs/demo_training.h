@@ -35,8 +35,13 @@ DemoTrainingOptions default_demo_training();
 void retrain_demo_world(const DemoTrainingOptions& options, const std::filesystem::path& world_dir,
                         std::ostream& log);
 
-// world_dir/demo-hidden.yml and demo-cheap-embed.yml: the recipes over these
-// models, with world::positive_prompts as each expert's prompts.
-void write_demo_recipes(const std::filesystem::path& world_dir);
+// Example documents per expert for the recipes of moebench's gate modes.
+constexpr size_t kExamplePrompts = 32;
+
+// The recipes over the world's models: demo-hidden.yml and
+// demo-cheap-embed.yml (mergekit's modes, world::positive_prompts as each
+// expert's prompts), demo-router-state.yml and demo-fitted.yml (moebench's,
+// with prompts/<domain>.yml: kExamplePrompts documents of `corpus`).
+void write_demo_recipes(const std::filesystem::path& world_dir, const world::WorldCorpus& corpus);
 
 }  // namespace moebench::jobs

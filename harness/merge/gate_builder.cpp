@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "harness/merge/merge_plan.h"
+#include "harness/merge/router_state_gates.h"
 #include "harness/merge/source_pages.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
@@ -19,6 +20,8 @@ namespace {
 
 // f(prompts) -> [L, H] float32: one expert's unnormalised vector per layer.
 using PromptVector = std::function<at::Tensor(const PromptBatch&)>;
+
+}  // namespace
 
 at::Tensor ids_tensor(const PromptBatch& batch) {
   const int64_t B = batch.ids.size(), T = batch.ids[0].size();
@@ -37,6 +40,8 @@ at::Tensor mask_tensor(const PromptBatch& batch) {
     for (int64_t t = 0; t < T; ++t) a[b][t] = batch.mask[b][t] != 0;
   return mask;
 }
+
+namespace {
 
 // mergekit's get_hidden_states: hidden_states[:-1] stacked [L, B, T, H], then
 // the last position (or the sum over T divided by T), then the mean over B.
@@ -136,6 +141,8 @@ at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
     vector_of = hidden_states(std::make_shared<model::Transformer>(dense_base(in.base, placement)),
                               mode == GateMode::HiddenAvg);
   }
+  if (gate_mode_needs_experts(mode))
+    return router_state_gate_tensor(in, options, positives, negatives, placement, mode == GateMode::Fitted);
   std::vector<at::Tensor> per_expert;
   for (size_t e = 0; e < positives.size(); ++e) {
     at::Tensor v = vector_of(positives[e]);

@@ -80,7 +80,8 @@ GateSet recipe_gates(const MergeInputs& in, const MergeOptions& options) {
 
 GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out, const MergeOptions& options) {
   if (options.threads > 0) at::set_num_threads(options.threads);
-  MergeInputs in = open_merge_inputs(recipe, options, InputScope::GatesOnly);
+  MergeInputs in = open_merge_inputs(
+      recipe, options, gate_mode_needs_experts(recipe.gate_mode) ? InputScope::Full : InputScope::GatesOnly);
   const auto start = std::chrono::steady_clock::now();
   GatesSummary summary;
   summary.gates = compute_gates(in, options);

@@ -22,12 +22,15 @@ namespace {
 const std::vector<std::string> kRecipeKeys = {"base_model", "gate_mode", "dtype",
                                               "experts_per_token", "experts", "shared_experts",
                                               "architecture"};
-const std::vector<std::string> kExpertKeys = {"source_model", "positive_prompts",
+// positive_prompts_file is a moebench extension (many example texts, for the
+// router_state and fitted gate modes); mergekit's keys keep their meaning.
+const std::vector<std::string> kExpertKeys = {"source_model", "positive_prompts", "positive_prompts_file",
                                               "negative_prompts", "noise_scale", "residual_scale"};
 const std::vector<std::pair<std::string, GateMode>> kGateModes = {
     {"hidden", GateMode::Hidden},         {"hidden_last", GateMode::Hidden},
     {"hidden_avg", GateMode::HiddenAvg},  {"cheap_embed", GateMode::CheapEmbed},
-    {"random", GateMode::Random},         {"uniform_random", GateMode::UniformRandom}};
+    {"random", GateMode::Random},         {"uniform_random", GateMode::UniformRandom},
+    {"router_state", GateMode::RouterState}, {"fitted", GateMode::Fitted}};
 // mergekit's other output architectures (mergekit/moe/__init__.py); moebench
 // evaluates Mixtral only, so these are "not supported yet" rather than unknown.
 const std::vector<std::string> kOtherArchitectures = {"deepseek", "qwen", "qwen3", "kormo"};
@@ -113,6 +116,16 @@ class Parser {
     e.source_model = model(keys["source_model"], field + ".source_model");
     if (present("positive_prompts"))
       e.positive_prompts = texts(keys["positive_prompts"], field + ".positive_prompts");
+    if (present("positive_prompts_file")) {
+      const std::string at = field + ".positive_prompts_file";
+      fs::path file = text(keys["positive_prompts_file"], at);
+      if (file.is_relative()) file = fs::path(where_).parent_path() / file;  // beside the recipe
+      std::error_code ec;
+      if (!fs::is_regular_file(file, ec)) fail(keys["positive_prompts_file"], at, "{} is not a file", file.string());
+      // A YAML list of texts, appended to positive_prompts.
+      for (const std::string& p : Parser(file.string()).texts(io::read_yaml_file(file), "the list of prompts"))
+        e.positive_prompts.push_back(p);
+    }
     if (present("negative_prompts"))
       e.negative_prompts = texts(keys["negative_prompts"], field + ".negative_prompts");
     if (present("noise_scale")) {
@@ -195,8 +208,14 @@ const char* gate_mode_name(GateMode mode) {
     case GateMode::CheapEmbed: return "cheap_embed";
     case GateMode::Random: return "random";
     case GateMode::UniformRandom: return "uniform_random";
+    case GateMode::RouterState: return "router_state";
+    case GateMode::Fitted: return "fitted";
   }
   return "?";
+}
+
+bool gate_mode_needs_experts(GateMode mode) {
+  return mode == GateMode::RouterState || mode == GateMode::Fitted;
 }
 
 std::string MergeRecipe::where() const { return file.empty() ? std::string("recipe") : file.string(); }

@@ -18,14 +18,22 @@ enum class GateMode {
   CheapEmbed,     // "cheap_embed": summed token embeddings, the same for every layer
   Random,         // "random": N(0, 1)
   UniformRandom,  // "uniform_random": U(-1/sqrt(H), 1/sqrt(H)), torch.nn.Linear's init
+  // moebench's own (router_state_gates.h): from the state each router reads,
+  // layer by layer through the merged model itself.
+  RouterState,    // "router_state": its mean over every prompt token
+  Fitted,         // "fitted": a logistic regression from it to the prompts' expert
 };
+// Whether a mode runs the merged model, so needs the experts' weights.
+bool gate_mode_needs_experts(GateMode mode);
 const char* gate_mode_name(GateMode mode);
 
 struct ExpertRecipe {
   // A local directory or a Hugging Face repo id ("org/name", optionally
   // "org/name@revision"), resolved by model_resolver.h.
   std::string source_model;
-  std::vector<std::string> positive_prompts;  // required unless gate_mode is random
+  // Required unless gate_mode is random; then the texts of the YAML list in
+  // `positive_prompts_file` (a moebench extension; relative to the recipe).
+  std::vector<std::string> positive_prompts;
   std::vector<std::string> negative_prompts;  // subtracted from the positive vector
   // N(0, noise_scale^2) added to this expert's gate/up/down matrices.
   std::optional<double> noise_scale;

@@ -130,6 +130,7 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
     h = h + attention(layer, l, rms_norm(h, layer.input_norm, c.rms_norm_eps), cos, sin, keep,
                       batch, cache, key_len);
     at::Tensor x = rms_norm(h, layer.post_norm, c.rms_norm_eps);
+    if (taps.router_inputs) taps.router_inputs->push_back(x);
     h = h + (layer.router.defined()
                  ? moe(layer, l, x, taps.routing ? &routed : nullptr, with_probabilities)
                  : swiglu(x, layer.experts[0]));

@@ -38,6 +38,9 @@ struct ForwardTaps {
   // When set, receives the residual stream entering each layer ([B, T, H],
   // layer 0 = embeddings), as transformers' output_hidden_states[0..L-1].
   std::vector<at::Tensor>* layer_inputs = nullptr;
+  // When set, receives what each layer's router (or dense MLP) reads: the
+  // state after attention and post_attention_layernorm ([B, T, H]).
+  std::vector<at::Tensor>* router_inputs = nullptr;
 };
 
 class Transformer {

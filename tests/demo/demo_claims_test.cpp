@@ -1,7 +1,7 @@
 // The demo's claims, checked on the run that ctest's demo_run fixture made
 // from the shipped world (models/demo): each expert beats the base on its own
 // suite, the oracle-routing merge beats every expert on the mean, both
-// mergekit merges are reported, the shipped weights reproduce the scores
+// mergekit merges are reported, the `fitted` gates route as intended, the shipped weights reproduce the scores
 // recorded when they were trained, the README quotes those scores, and the
 // report shows every section in Chromium.
 #include <gtest/gtest.h>
@@ -78,6 +78,30 @@ TEST_F(DemoClaims, BothMergekitMergesAreReportedWithTheirRouting) {
       if (m.at("merge") == merge) routed = m.at("suites").size() == world::domain_names().size();
     EXPECT_TRUE(routed) << merge << " has no routing for every suite";
   }
+}
+
+// moebench's `fitted` gates (from the states each router reads, 32 example
+// documents per expert): the suite's expert is the first choice on at least
+// 70% of each suite's tokens over all layers, and the merge beats every expert
+// on the mean over the suites.
+TEST_F(DemoClaims, FittedGatesRouteMostTokensToTheSuitesExpertAndTheMergeBeatsEveryExpert) {
+  EXPECT_EQ(row("demo-fitted").gate_variant, "fitted");
+  int suites = 0;
+  for (const auto& m : report_->at("routing")) {
+    if (m.at("merge") != "demo-fitted") continue;
+    for (const auto& s : m.at("suites")) {
+      double routed = 0, tokens = 0;
+      for (const auto& l : s.at("layers")) {
+        routed += l.at("agreement").get<double>() * l.at("tokens").get<double>();
+        tokens += l.at("tokens").get<double>();
+      }
+      ++suites;
+      EXPECT_GE(routed / tokens, 0.70) << s.at("suite");
+    }
+  }
+  EXPECT_EQ(suites, static_cast<int>(world::domain_names().size()));
+  for (const std::string& domain : world::domain_names())
+    EXPECT_GT(row("demo-fitted").mean, row(domain).mean) << domain;
 }
 
 TEST_F(DemoClaims, ShippedWeightsReproduceTheRecordedScores) {
