@@ -21,8 +21,6 @@ namespace {
 // f(prompts) -> [L, H] float32: one expert's unnormalised vector per layer.
 using PromptVector = std::function<at::Tensor(const PromptBatch&)>;
 
-}  // namespace
-
 at::Tensor ids_tensor(const PromptBatch& batch) {
   const int64_t B = batch.ids.size(), T = batch.ids[0].size();
   at::Tensor ids = at::empty({B, T}, at::kLong);
@@ -41,17 +39,23 @@ at::Tensor mask_tensor(const PromptBatch& batch) {
   return mask;
 }
 
+}  // namespace
+
+model::ForwardBatch prompt_forward_batch(const PromptBatch& batch, at::Device device) {
+  model::ForwardBatch fb;
+  fb.ids = ids_tensor(batch).to(device);
+  fb.start = at::zeros({fb.ids.size(0)}, at::kLong);  // positions 0..T-1, pads included
+  fb.valid = mask_tensor(batch).to(device);           // pads are never attended to
+  return fb;
+}
+
 namespace {
 
 // mergekit's get_hidden_states: hidden_states[:-1] stacked [L, B, T, H], then
 // the last position (or the sum over T divided by T), then the mean over B.
 PromptVector hidden_states(std::shared_ptr<const model::Transformer> transformer, bool average) {
   return [transformer, average](const PromptBatch& batch) {
-    const at::Device device = transformer->weights().embed.device();
-    model::ForwardBatch fb;
-    fb.ids = ids_tensor(batch).to(device);
-    fb.start = at::zeros({fb.ids.size(0)}, at::kLong);  // positions 0..T-1, pads included
-    fb.valid = mask_tensor(batch).to(device);           // pads are never attended to
+    const model::ForwardBatch fb = prompt_forward_batch(batch, transformer->weights().embed.device());
     std::vector<at::Tensor> layer_inputs;
     transformer->forward(fb, nullptr, {nullptr, &layer_inputs});
     at::Tensor hs = at::stack(layer_inputs).to(at::kFloat);  // [L, B, T, H]

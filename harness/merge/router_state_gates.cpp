@@ -1,18 +1,13 @@
 #include "harness/merge/router_state_gates.h"
 
 #include "harness/merge/moe_assembly.h"
-#include "harness/model/transformer.h"
 
 namespace moebench::merge {
 namespace {
 
 // Every real (non-pad) token's router input at `layer`: [N, H] float32.
 at::Tensor router_states(const model::Transformer& transformer, const PromptBatch& batch, int64_t layer) {
-  const at::Device device = transformer.weights().embed.device();
-  model::ForwardBatch fb;
-  fb.ids = ids_tensor(batch).to(device);
-  fb.start = at::zeros({fb.ids.size(0)}, at::kLong);  // positions from 0, pads included (as the hidden modes)
-  fb.valid = mask_tensor(batch).to(device);
+  const model::ForwardBatch fb = prompt_forward_batch(batch, transformer.weights().embed.device());
   std::vector<at::Tensor> inputs;
   model::ForwardTaps taps;
   taps.router_inputs = &inputs;

@@ -19,14 +19,15 @@
 
 #include "harness/merge/gate_builder.h"
 #include "harness/model/model_weights.h"
+#include "harness/model/transformer.h"
 
 namespace moebench::merge {
 
 constexpr double kFittedConfidence = 0.8;
 
-// [B, T] token ids / bool mask of a left-padded prompt batch (gate_builder.cpp).
-at::Tensor ids_tensor(const PromptBatch& batch);
-at::Tensor mask_tensor(const PromptBatch& batch);
+// A left-padded prompt batch as the gate forwards run it: positions from 0,
+// pads included (transformers' semantics), pads masked as keys (gate_builder.cpp).
+model::ForwardBatch prompt_forward_batch(const PromptBatch& batch, at::Device device);
 
 // [L, E, H] float32 on `placement`. REQUIRES: `inputs` opened with
 // InputScope::Full; positives[e] not empty for every expert.

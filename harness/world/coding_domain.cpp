@@ -95,6 +95,9 @@ struct Function {
   std::string reading_text() const {
     return "```python\n" + code() + "\n```\nQuestion: " + question() + "\nAnswer:";
   }
+  // Training documents: a reading question with its answer, or a whole function.
+  std::string reading_document() const { return reading_text() + " " + fmt2(o().phrase); }
+  std::string function_document() const { return prompt() + completion(); }
 };
 
 bool held_out(const Function& f, bool reading, uint64_t seed) {
@@ -186,7 +189,7 @@ std::vector<std::string> coding_documents(Knowledge knowledge, int64_t count, ui
     const int op = rng.pick(known);
     const bool reading = rng.chance(0.4);
     Function f = draw(op, reading, false, seed, rng);
-    docs.push_back(reading ? f.reading_text() + " " + f.fmt2(f.o().phrase) : f.prompt() + f.completion());
+    docs.push_back(reading ? f.reading_document() : f.function_document());
   }
   return docs;
 }
@@ -238,8 +241,7 @@ std::vector<Item> coding_reading_items(int64_t count, uint64_t seed) {
 
 std::vector<std::string> coding_positive_prompts() {
   Function product{2, 1, 1, 0}, reading{0, 0, 0, 0};
-  return {product.prompt() + product.completion(),
-          reading.reading_text() + " " + reading.fmt2(reading.o().phrase)};
+  return {product.function_document(), reading.reading_document()};
 }
 
 }  // namespace moebench::world
