@@ -20,22 +20,27 @@ std::string layer_list(const std::vector<int64_t>& layers, int64_t total) {
 
 }  // namespace
 
-GateDiagnostics diagnose_gates(const GateSet& gates, double max_condition, double max_cosine) {
+GateReading gate_reading(GateMode mode) {
+  return mode == GateMode::Fitted ? GateReading::Centered : GateReading::Raw;
+}
+
+GateDiagnostics diagnose_gates(const GateSet& gates, GateReading reading, double max_condition,
+                               double max_cosine) {
   GateDiagnostics out;
   const int64_t E = gates.experts, H = gates.hidden;
   std::vector<int64_t> degenerate, collapsed;
   for (int64_t l = 0; l < gates.layers; ++l) {
     LayerGateDiagnostics d =
-        router_diagnostics(l, at::from_blob(const_cast<float*>(gates.row(l, 0)), {E, H}, at::kFloat));
+        router_diagnostics(l, at::from_blob(const_cast<float*>(gates.row(l, 0)), {E, H}, at::kFloat), reading);
     if (d.condition_number > max_condition) degenerate.push_back(l);
     if (d.closest_a >= 0 && d.closest_cosine > max_cosine) collapsed.push_back(l);
     out.layers.push_back(std::move(d));
   }
   if (!degenerate.empty())
     out.warnings.push_back(fmt::format(
-        "{} degenerate routing parameters (router condition number above {}) - your prompts may be "
+        "{} degenerate routing parameters (router condition number{} above {}) - your prompts may be "
         "too similar; one or more experts will be underutilized", layer_list(degenerate, gates.layers),
-        max_condition));
+        reading == GateReading::Centered ? " of the rows less their mean" : "", max_condition));
   for (int64_t l : collapsed) {
     const auto& d = out.layers[l];
     out.warnings.push_back(fmt::format("layer {}: experts {} and {} have gates with cosine similarity "
@@ -52,6 +57,9 @@ std::string GateDiagnostics::table() const {
     text += fmt::format("{:>5}  {:>9.3f}  {:>15}  {:>6.4f}\n", d.layer, d.condition_number, pair,
                         d.closest_cosine);
   }
+  if (!layers.empty() && layers[0].centered)
+    text += "(rows less their mean row, which routes the same: condition number over the E-1 singular values "
+            "that route)\n";
   return text;
 }
 

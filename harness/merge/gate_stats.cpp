@@ -9,18 +9,29 @@
 
 namespace moebench::merge {
 
-LayerGateDiagnostics router_diagnostics(int64_t layer, const at::Tensor& router) {
+LayerGateDiagnostics router_diagnostics(int64_t layer, const at::Tensor& router, GateReading reading) {
   if (router.dim() != 2)
     throw std::invalid_argument("router_diagnostics: layer " + std::to_string(layer) + ": router has " +
                                 std::to_string(router.dim()) + " dimensions, expected [experts, hidden]");
   // float64 so that the numbers reported do not depend on fp32/bf16 rounding
-  const at::Tensor g = router.detach().to(at::kCPU, at::kDouble).contiguous();
+  at::Tensor g = router.detach().to(at::kCPU, at::kDouble).contiguous();
   const int64_t E = g.size(0), H = g.size(1);
   LayerGateDiagnostics d;
   d.layer = layer;
+  d.centered = reading == GateReading::Centered;
+  if (d.centered) g = (g - g.mean(0, true)).contiguous();
   const at::Tensor s = at::linalg_svdvals(g);  // descending; min(E, H) values
-  const double smax = s[0].item<double>(), smin = s[-1].item<double>();
-  d.condition_number = E > H || smin <= smax * 1e-15 ? std::numeric_limits<double>::infinity() : smax / smin;
+  // Centered rows sum to zero, so at most E-1 singular values are not 0 and
+  // the last of those is the smallest that routes. One expert has nothing to
+  // separate from.
+  const int64_t rank = d.centered ? E - 1 : E;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (rank == 0) {
+    d.condition_number = 1;
+  } else {
+    const double smax = s[0].item<double>(), smin = rank > H ? 0.0 : s[rank - 1].item<double>();
+    d.condition_number = smin <= smax * 1e-15 ? kInf : smax / smin;
+  }
   const at::Tensor unit = g / g.norm(2, -1, true).clamp_min(1e-12);
   const at::Tensor cos = at::matmul(unit, unit.t()).contiguous();
   d.cosine.assign(cos.data_ptr<double>(), cos.data_ptr<double>() + E * E);

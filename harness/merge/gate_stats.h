@@ -21,7 +21,9 @@ namespace moebench::merge {
 // the model is held). Condition number sigma_max / sigma_min, infinity when
 // the rows are linearly dependent (or outnumber the hidden size).
 // Throws std::invalid_argument naming the layer unless `router` is 2-D.
-LayerGateDiagnostics router_diagnostics(int64_t layer, const at::Tensor& router);
+// `reading` Centered: of the rows less their mean (gate_diagnostics.h).
+LayerGateDiagnostics router_diagnostics(int64_t layer, const at::Tensor& router,
+                                        GateReading reading = GateReading::Raw);
 
 // {"layers": [{"layer": L, "condition_number": x, "cosine": [[1.0, c01, ...], ...]}]},
 // in the order given; a condition number that is not finite is null.

@@ -185,7 +185,7 @@ MergeSummary merge_recipe_to_directory(const MergeRecipe& recipe, const fs::path
   const auto start = std::chrono::steady_clock::now();
   GateSet gates = recipe_gates(in, options);
   const double gate_seconds = seconds_since(start);
-  GateDiagnostics diagnostics = diagnose_gates(gates);
+  GateDiagnostics diagnostics = diagnose_gates(gates, gate_reading(recipe.gate_mode));
   MergeSummary summary = write_mixtral(in, gates, out, options);
   summary.gate_seconds = gate_seconds;
   summary.diagnostics = std::move(diagnostics);
