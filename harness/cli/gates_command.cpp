@@ -1,6 +1,7 @@
 // moebench gates RECIPE --out gates.safetensors: only the router weights of a
 // recipe (the fast path for prompt ablations); load them into a model with
-// --gates FILE. No expert is resolved, read or written.
+// --gates FILE. No expert is resolved, read or written unless the gate mode
+// runs the merged model (router_state, fitted) or --check does.
 // --check SUITE: how often the merged model's routers, these gates in place,
 // send the suite's prompt tokens to the expert the suite expects, per layer.
 #include <fmt/format.h>
@@ -89,6 +90,11 @@ void register_gates(CLI::App& app) {
                 "--check prompts start with BOS (as eval's --add-bos-token)");
   cmd->add_flag("--json", a->json, "Print the diagnostics (and the check) as JSON");
   add_recipe_flags(cmd, a->options);
+  cmd->footer(
+      "\n--check prints, per layer, the share of the suites' prompt tokens whose first-choice expert is the one "
+      "each suite's expected_expert names (as a run's report counts agreement, prompts only).\n"
+      "Example: moebench gates models/demo/demo-fitted.yml --check demo_math,demo_coding "
+      "--tasks-dir models/demo/tasks");
   cmd->callback([a] {
     if (a->out.empty() && a->check.empty())
       fail_input("moebench gates", "nothing to do: give --out FILE to write the gates, --check SUITE to check "

@@ -72,7 +72,14 @@ GateCheckPlan plan_gate_check(const std::string& recipe_path, const GateCheckOpt
   eval::TaskSelection selection;
   selection.suites = options.suites;
   selection.tasks_dir = options.tasks_dir.empty() ? eval::default_tasks_dir() : options.tasks_dir;
-  plan.tasks = eval::load_tasks(selection);
+  try {
+    plan.tasks = eval::load_tasks(selection);
+  } catch (const InputError& e) {
+    // The eval layer names its own flag; here the suites came from --check.
+    const std::string text = e.what(), flag = "--suite: ";
+    if (text.rfind(flag, 0) != 0) throw;
+    throw InputError("--check: " + text.substr(flag.size()));
+  }
   // The recipe's experts as a run records them, so that a suite expects the
   // same expert here as in a run's report.
   PlanModel recipe_model;
