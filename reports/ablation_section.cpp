@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "harness/io/yaml_input.h"
 #include "reports/gates_section.h"
@@ -17,6 +18,9 @@ std::string family_key(const ModelRef& m) {
   for (const auto& e : m.experts) key += "\n" + e.source_model;
   return key;
 }
+
+// The recipe an ablation's variants vary (its file and text as written).
+std::string recipe_key(const ModelRef& m) { return m.recipe_path + "\n" + m.recipe; }
 
 // The recipe's own gate_mode and experts_per_token (mergekit's defaults:
 // hidden, 2); an unreadable recipe matches nothing.
@@ -45,8 +49,16 @@ nlohmann::ordered_json ablations_json(const ReportScope& scope, const std::vecto
                                       const nlohmann::ordered_json& gates) {
   auto& db = scope.store->database();
   const int64_t run = scope.run.run_id;
+  // An ablation's variants with the recipe they vary; every merge (variants
+  // aside) also with the merges of the same base and experts.
   std::map<std::string, std::vector<const ModelRef*>> families;
-  for (const ModelRef* m : scope.merges()) families[family_key(*m)].push_back(m);
+  std::set<std::string> ablated;
+  for (const ModelRef* m : scope.merges())
+    if (!m->ablation.empty()) ablated.insert(recipe_key(*m));
+  for (const ModelRef* m : scope.merges()) {
+    if (ablated.count(recipe_key(*m))) families["ablation\n" + recipe_key(*m)].push_back(m);
+    if (m->ablation.empty()) families["sources\n" + family_key(*m)].push_back(m);
+  }
 
   auto gate_summary = [&](const std::string& name, const char* key) {
     double best = NAN;
@@ -68,7 +80,7 @@ nlohmann::ordered_json ablations_json(const ReportScope& scope, const std::vecto
     });
     const ModelRef* reference = members.front();
     for (const ModelRef* m : members) {
-      if (built_as_written(*m)) {
+      if (m->ablation.empty() && built_as_written(*m)) {
         reference = m;
         break;
       }
@@ -94,6 +106,9 @@ nlohmann::ordered_json ablations_json(const ReportScope& scope, const std::vecto
       }
       variants.push_back({{"model", m->name},
                           {"gate_variant", m->gate_variant},
+                          {"ablation", m->ablation},
+                          {"gate_mode", m->gate_mode},
+                          {"gates_hash", m->gates_hash},
                           {"experts_per_token", m->experts_per_token},
                           {"reference", m == reference},
                           {"prompt_set_hash", prompt_set_hash(*m)},
@@ -101,7 +116,8 @@ nlohmann::ordered_json ablations_json(const ReportScope& scope, const std::vecto
                           {"max_condition_number", gate_summary(m->name, "condition_number")},
                           {"max_cosine", gate_summary(m->name, "max_cosine")}});
     }
-    out.push_back({{"recipe", reference->recipe_path},
+    out.push_back({{"kind", key.rfind("ablation", 0) == 0 ? "ablation" : "same_experts"},
+                   {"recipe", reference->recipe_path},
                    {"reference", reference->name},
                    {"variants", variants}});
   }

@@ -1,9 +1,12 @@
-// Section 6 of the report: ablations. Merges of the same base and experts
-// (the same recipe with other gate modes, prompt sets, --gates files or
-// experts per token) form a family; the member built as its recipe is
-// written (its gate_mode and experts_per_token, first evaluated on a tie) is
-// the reference, and every other member is compared with it per suite with
-// the same paired test as the verdict.
+// Section 6 of the report: ablations. Two kinds of family:
+//  - "ablation": the variants of one recipe (`moebench ablate`, a plan's
+//    `variants:`) with the recipe as written, their reference;
+//  - "same_experts": merges of the same base and experts (recipes that differ
+//    in gate mode, prompts or experts per token, --gates files), variants
+//    aside; the member built as its recipe is written (its gate_mode and
+//    experts_per_token, first evaluated on a tie) is the reference.
+// Every member is compared with the reference per suite with the same paired
+// test as the verdict, and shows its routers' lineage (gate mode, gates hash).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -48,7 +48,7 @@ std::vector<std::string> json_strings(const std::string& text, const std::string
 std::map<int64_t, ModelRef> run_models(store::Database& db, int64_t run) {
   auto q = db.prepare(
       "SELECT model_id, name, gate_variant, architecture, content_hash, recipe_path, recipe,"
-      " base_model, num_layers, num_experts, experts_per_token, path FROM models"
+      " base_model, num_layers, num_experts, experts_per_token, path, gate_mode, gates_hash, ablation FROM models"
       " WHERE model_id IN (SELECT model_id FROM scores WHERE run_id = ?)");
   q.bind(1, run);
   std::map<int64_t, ModelRef> out;
@@ -66,6 +66,9 @@ std::map<int64_t, ModelRef> run_models(store::Database& db, int64_t run) {
     m.num_layers = q.int64(8);
     m.num_experts = q.int64(9);
     m.experts_per_token = q.int64(10);
+    m.gate_mode = q.text(12);
+    m.gates_hash = q.text(13);
+    m.ablation = q.text(14);
     if (m.num_experts > 0 && !m.recipe.empty()) m.role = "merge";
     out.emplace(m.model_id, std::move(m));
   }

@@ -46,6 +46,7 @@ struct ExpertRef {
 struct ModelRef {
   int64_t model_id = 0;
   std::string name, gate_variant, architecture, content_hash, recipe_path, recipe, base_model;
+  std::string gate_mode, gates_hash, ablation;  // the routers' lineage (store v4; "" before)
   int64_t num_layers = 0, num_experts = 0, experts_per_token = 0;
   std::string role = "model";  // merge | base | expert | model
   std::string merge;           // base/expert: the merge it belongs to

@@ -21,8 +21,9 @@ struct ModelFlags {
   jobs::OpenModelOptions options;
   CLI::Option *device = nullptr, *dtype = nullptr, *threads = nullptr, *models_dir = nullptr;
   // WithModel: MODEL and --model too; WithoutModel: the command makes its own
-  // (demo); OverridePlan: `run`, whose plan names models and settings.
-  enum class Use { WithModel, WithoutModel, OverridePlan };
+  // (demo); OverridePlan: `run`, whose plan names models and settings;
+  // OwnGates: `ablate`, which computes every model's gates (no --gates).
+  enum class Use { WithModel, WithoutModel, OverridePlan, OwnGates };
   void add_to(CLI::App* command, Use use = Use::WithModel);
   // The model given, or InputError naming both spellings.
   const std::string& required_model(const std::string& command) const;
@@ -40,6 +41,7 @@ void register_merge(CLI::App& app);
 void register_gates(CLI::App& app);
 void register_db(CLI::App& app);
 void register_report(CLI::App& app);
+void register_ablate(CLI::App& app);
 
 // --device / --seed / --models-dir / --threads / --i-understand-... of merge and gates.
 void add_recipe_flags(CLI::App* command, merge::MergeOptions& options);

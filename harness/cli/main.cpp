@@ -30,6 +30,8 @@ void ModelFlags::add_to(CLI::App* command, Use use) {
   if (!plan) {
     device->capture_default_str();
     dtype->capture_default_str();
+  }
+  if (!plan && use != Use::OwnGates) {
     command->add_option("--gates", options.gates_file,
                         "Replace the routers with a `moebench gates` file (MoE models and recipes)");
   }
@@ -97,6 +99,7 @@ int main(int argc, char** argv) {
   moebench::cli::register_make_tiny(app);
   moebench::cli::register_merge(app);
   moebench::cli::register_gates(app);
+  moebench::cli::register_ablate(app);
   moebench::cli::register_db(app);
   moebench::cli::register_report(app);
   moebench::cli::record_invocation(argc, argv);

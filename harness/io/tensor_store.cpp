@@ -1,5 +1,7 @@
 #include "harness/io/tensor_store.h"
 
+#include <mutex>
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -26,6 +28,7 @@ bool exists_quietly(const fs::path& path) {
 std::shared_ptr<const TensorStore> TensorStore::open(const fs::path& model_dir) {
   std::shared_ptr<TensorStore> store(new TensorStore());
   store->dir_ = model_dir;
+  store->read_key_ = fs::weakly_canonical(model_dir).string();
   std::error_code ec;
   if (!fs::is_directory(model_dir, ec))
     fail_input(model_dir.string(), "not a directory (expected a model directory with {} or {})",
@@ -95,6 +98,23 @@ std::vector<std::string> TensorStore::names() const {
   return names;
 }
 
+namespace {
+
+std::mutex& reads_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, int64_t>& reads_by_dir() {
+  static std::map<std::string, int64_t> reads;
+  return reads;
+}
+void count_read(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(reads_mutex());
+  ++reads_by_dir()[dir];
+}
+
+}  // namespace
+
 TensorView TensorStore::get(const std::string& name) const {
   auto it = where_.find(name);
   if (it == where_.end()) {
@@ -102,7 +122,14 @@ TensorView TensorStore::get(const std::string& name) const {
     fail_input(dir_.string(), "no tensor '{}' in this model{}", name,
                close.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", close));
   }
+  count_read(read_key_);
   return it->second->get(name);
+}
+
+int64_t TensorStore::reads_of(const fs::path& model_dir) {
+  std::lock_guard<std::mutex> lock(reads_mutex());
+  auto it = reads_by_dir().find(fs::weakly_canonical(model_dir).string());
+  return it == reads_by_dir().end() ? 0 : it->second;
 }
 
 std::vector<fs::path> TensorStore::files() const {

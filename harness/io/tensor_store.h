@@ -27,6 +27,10 @@ class TensorStore {
   bool contains(const std::string& name) const { return where_.count(name) > 0; }
   // Throws InputError naming the directory, the tensor and a close name, if any.
   TensorView get(const std::string& name) const;
+  // How many tensors get() has handed out, in this process, from the model in
+  // `model_dir` (any store of it): how often its weights were read. Tests
+  // check with it that an ablation reads each expert once.
+  static int64_t reads_of(const std::filesystem::path& model_dir);
   const std::filesystem::path& dir() const { return dir_; }
   // The files in use, each once, sorted (shard 00001 first).
   std::vector<std::filesystem::path> files() const;
@@ -38,6 +42,7 @@ class TensorStore {
   void open_index(const std::filesystem::path& index);
 
   std::filesystem::path dir_;
+  std::string read_key_;  // dir_, canonical: what reads_of() counts under
   std::map<std::string, std::shared_ptr<const SafetensorsFile>> where_;  // tensor -> its file
   uint64_t total_bytes_ = 0;
 };

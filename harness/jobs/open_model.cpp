@@ -1,5 +1,7 @@
 #include "harness/jobs/open_model.h"
 
+#include <optional>
+
 #include "harness/merge/gates_file.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/moe_assembly.h"
@@ -23,6 +25,17 @@ std::shared_ptr<model::LanguageModel> open_model(const std::string& path, const 
     fail_input(options.gates_file, "--gates: the model is a dense {} without routers", c.architecture);
   const merge::GateSet gates = merge::read_gates_file(options.gates_file);
   merge::check_gates_shape(gates, c.num_layers, c.num_experts, c.hidden_size, options.gates_file);
+  // A merged directory keeps its recipe: the gates must be for its experts.
+  const std::filesystem::path recipe_file = std::filesystem::path(path) / "mergekit_moe_config.yml";
+  if (std::filesystem::is_regular_file(recipe_file)) {
+    std::optional<merge::MergeRecipe> recipe;
+    try {
+      recipe = merge::MergeRecipe::load(recipe_file);
+    } catch (const InputError&) {
+      // a recipe moebench cannot read says nothing about the experts' order
+    }
+    if (recipe) merge::check_gates_fit(merge::read_gates_lineage(options.gates_file), *recipe, options.gates_file);
+  }
   return lm->with_routers(gates.values);
 }
 

@@ -10,6 +10,7 @@
 #include "harness/io/model_config.h"
 #include "harness/io/parameter_count.h"
 #include "harness/merge/gate_stats.h"
+#include "harness/merge/gates_file.h"
 #include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/model_resolver.h"
@@ -77,6 +78,9 @@ void check_model(const RunPlan& plan, const PlanModel& m, size_t index, const ev
   }
   if (!m.gates_file.empty() && !fs::is_regular_file(m.gates_file, ec))
     fail_input(plan.file.string(), "{}.gates: file '{}' not found", field, m.gates_file);
+  // Gates made for other experts fail now, not after the models before them ran.
+  if (!m.gates_file.empty() && merge::is_recipe_path(m.path))
+    merge::check_gates_fit(merge::read_gates_lineage(m.gates_file), merge::MergeRecipe::load(m.path), m.gates_file);
 }
 
 nlohmann::json special_token(const io::Tokenizer& t, int32_t id) {
@@ -144,16 +148,38 @@ store::ModelInfo plan_model_info(const PlanModel& m, const model::LanguageModel*
   } else if (merge::is_recipe_path(m.path)) {
     merge::MergeRecipe recipe = merge::MergeRecipe::load(m.path);
     info.recipe_path = m.path;
-    info.recipe = recipe.text;
+    info.recipe = recipe.text;  // the recipe as written; a variant's changes are below
     info.base_model = recipe.base_model;
+    if (m.variant_recipe) {
+      recipe = *m.variant_recipe;
+      info.ablation = m.ablation;
+      // What the variant changed is part of what it is (a prompts file may change under the same name).
+      nlohmann::json changed = {m.ablation, merge::gate_mode_name(recipe.gate_mode), recipe.experts_per_token};
+      for (const auto& e : recipe.experts) changed.push_back({e.positive_prompts, e.negative_prompts});
+      fingerprint_text += changed.dump();
+    }
     if (info.gate_variant.empty()) info.gate_variant = merge::gate_mode_name(recipe.gate_mode);
+    info.gate_mode = merge::gate_mode_name(recipe.gate_mode);
     for (const auto& e : recipe.experts)
       info.experts.push_back({e.source_model, e.source_model, e.positive_prompts, e.negative_prompts});
-    fingerprint_text += recipe.text;
+    fingerprint_text += info.recipe;
   } else {
     fingerprint_text += read_file(fs::path(m.path) / "config.json");
   }
-  if (!m.gates_file.empty()) fingerprint_text += read_file(m.gates_file);
+  if (!m.gates_file.empty()) {
+    fingerprint_text += read_file(m.gates_file);
+    // The routers came from the file: its mode and prompts are the lineage (the recipe's are not).
+    const merge::GatesLineage gates = merge::read_gates_lineage(m.gates_file);
+    info.gates_file = m.gates_file;
+    info.gate_mode = gates.gate_mode;
+    for (size_t e = 0; e < info.experts.size(); ++e) {
+      info.experts[e].positive_prompts = e < gates.experts.size() ? gates.experts[e].positive_prompts
+                                                                  : std::vector<std::string>{};
+      info.experts[e].negative_prompts = e < gates.experts.size() ? gates.experts[e].negative_prompts
+                                                                  : std::vector<std::string>{};
+    }
+  }
+  if (lm && lm->config().is_moe()) info.gates_hash = merge::gates_hash(merge::model_gates(*lm));
   info.content_hash = fingerprint(fingerprint_text);
   return info;
 }

@@ -11,6 +11,7 @@
 
 #include "harness/eval/results_json.h"
 #include "harness/eval/sandbox.h"
+#include "harness/jobs/model_loader.h"
 #include "harness/jobs/plan_check.h"
 #include "harness/jobs/routing_recorder.h"
 #include "harness/jobs/token_pieces.h"
@@ -195,7 +196,9 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
   std::vector<int64_t> suite_ids;
   for (const auto& suite : tasks.suites) suite_ids.push_back(store.upsert_suite(suite_info(suite)));
   PlanProgress progress(static_cast<int64_t>(units.size()), total_docs, options.progress);
+  for (const std::string& note : plan.notes) progress.note("note: " + note);
   try {
+    ModelLoader loader(plan.open);
     Responder responder;
     size_t loaded = SIZE_MAX;
     store::ModelInfo minfo;
@@ -210,11 +213,13 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
       if (loaded != unit.model) {
         responder = Responder{};  // free the previous model first
         if (pm.generations.empty()) {
-          OpenModelOptions open = plan.open;
-          open.gates_file = pm.gates_file;
-          responder.routed = open_model(pm.path, open);
+          OpenedModel opened = loader.open(pm);
+          responder.routed = std::move(opened.lm);
+          summary.timings.push_back({unit.model, opened.load_seconds, opened.gate_seconds, 0});
         } else {
+          loader.release();
           responder.generations = read_generations(pm.generations);
+          summary.timings.push_back({unit.model, 0, 0, 0});
         }
         loaded = unit.model;
         minfo = plan_model_info(pm, responder.routed.get());
@@ -259,6 +264,7 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
       progress.begin_unit(pm.name, task.name(), static_cast<int64_t>(docs.size()),
                           static_cast<int64_t>(docs.size() - pending.size()));
 
+      const auto unit_start = std::chrono::steady_clock::now();
       const bool record = responder.lm && plan.routing.mode != store::RoutingMode::None && responder.lm->config().is_moe();
       int64_t truncated = 0, requests = 0;
       for (size_t begin = 0; begin < pending.size() && !InterruptScope::requested(); begin += plan.docs_per_transaction) {
@@ -280,6 +286,8 @@ PlanRunSummary run_plan(const RunPlan& plan, const eval::LoadedTasks& tasks, con
       for (auto& [doc, score] : store.sample_scores(summary.run_id, model_id, task_id)) all.push_back(eval_score(score));
       store.write_scores(summary.run_id, model_id, task_id, stored_metrics(task.aggregate(all)));
       if (suite >= 0) store.update_suite_scores(summary.run_id, model_id, suite_ids[suite]);
+      summary.timings.back().eval_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - unit_start).count();
       progress.end_unit();
       if (InterruptScope::requested()) break;
       ++summary.units;

@@ -32,11 +32,19 @@ struct PlanRunOptions {
   std::string resume_command;
 };
 
+// Where a model's time went in this process: what an ablation variant costs
+// besides its evaluation is its gate_seconds (its experts are kept loaded).
+struct ModelTiming {
+  size_t model = 0;  // plan model index
+  double load_seconds = 0, gate_seconds = 0, eval_seconds = 0;
+};
+
 struct PlanRunSummary {
   int64_t run_id = 0;
   std::string run_key;
   int64_t units = 0, samples_written = 0, samples_skipped = 0;
   std::vector<std::pair<int64_t, int64_t>> model_ids;  // (plan model index, store model id)
+  std::vector<ModelTiming> timings;                    // per model opened, in order
 };
 
 // The units of a checked plan into `store`. REQUIRES: tasks == check_plan(plan)

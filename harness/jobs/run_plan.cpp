@@ -9,6 +9,7 @@
 
 #include "harness/eval/yaml_fields.h"
 #include "harness/io/yaml_input.h"
+#include "harness/jobs/ablation_variants.h"
 #include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_recipe.h"
 #include "harness/merge/model_resolver.h"
@@ -115,7 +116,7 @@ RunPlan load_run_plan(const fs::path& file) {
       const eval::YamlFields m(root["models"][i], where, fmt::format("models[{}].", i));
       const std::string at = m.where();
       m.check_keys({"name", "path", "recipe", "gates", "gate_variant", "evaluate_sources",
-                    "expected_experts", "force_experts"}, "a plan's model");
+                    "expected_experts", "force_experts", "variants"}, "a plan's model");
       PlanModel pm;
       const std::string path = m.has("recipe") ? m.get_string("recipe") : m.get_string("path");
       if (path.empty()) fail_input(at, "give 'path' (a model directory) or 'recipe'");
@@ -143,6 +144,16 @@ RunPlan load_run_plan(const fs::path& file) {
         pm.gate_variant = "oracle";
       }
       add(pm, at);
+      if (m.has("variants")) {
+        if (!m.has("recipe") || m.has("gates") || pm.force_experts)
+          fail_input(at, "field '{}': variants are built from a recipe's own gates; give 'recipe' without "
+                     "'gates' or 'force_experts'", m.field("variants"));
+        std::vector<std::string> notes;
+        for (PlanModel& v : ablation_models(pm, split_variant_words(string_list(root["models"][i]["variants"], at)),
+                                            dir, at + ": field '" + m.field("variants") + "'", &notes))
+          add(std::move(v), at);
+        plan.notes.insert(plan.notes.end(), notes.begin(), notes.end());
+      }
       if (m.has("recipe") && m.get_bool("evaluate_sources", true)) {
         merge::MergeRecipe recipe = merge::MergeRecipe::load(pm.path);
         const std::vector<fs::path> search = merge::model_search_dirs(recipe, {});
@@ -164,6 +175,27 @@ RunPlan load_run_plan(const fs::path& file) {
     fail_input(where, "line {}: {}", e.mark.line + 1, e.msg);
   }
   return plan;
+}
+
+std::vector<PlanModel> ablation_models(const PlanModel& recipe_model, const std::vector<std::string>& words,
+                                       const fs::path& base_dir, const std::string& where,
+                                       std::vector<std::string>* notes) {
+  const merge::MergeRecipe recipe = merge::MergeRecipe::load(recipe_model.path);
+  std::vector<std::string> left_out;
+  std::vector<PlanModel> out;
+  for (AblationVariant& v : expand_variants(recipe, words, base_dir, where, &left_out)) {
+    PlanModel m;
+    m.name = recipe_model.name + "/" + v.name;
+    m.path = recipe_model.path;
+    m.expected_experts = recipe_model.expected_experts;
+    m.gate_variant = v.name;
+    m.ablation = v.name;
+    m.variant_recipe = std::make_shared<const merge::MergeRecipe>(std::move(v.recipe));
+    out.push_back(std::move(m));
+  }
+  if (notes)
+    for (const std::string& n : left_out) notes->push_back(recipe_model.name + ": " + n);
+  return out;
 }
 
 std::vector<int64_t> parse_seeds(const std::string& text, const std::string& where) {

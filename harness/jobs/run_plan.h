@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "harness/eval/evaluator.h"
 #include "harness/eval/task_selection.h"
 #include "harness/jobs/open_model.h"
+#include "harness/merge/merge_recipe.h"
 #include "harness/store/sample_routing.h"
 
 namespace moebench::jobs {
@@ -37,6 +39,12 @@ struct PlanModel {
   // `eval --force-expert LABEL` (gate_variant "forced:LABEL"): every token to
   // the recipe expert with this label (its source_model).
   std::string force_expert;
+  // A variant of an ablation of the recipe at `path` (plan key `variants:`,
+  // `moebench ablate`; ablation_variants.h): its name, also its gate_variant,
+  // and the recipe as the variant builds its gates. Variants follow their
+  // recipe's model in the plan and share its loaded experts.
+  std::string ablation;
+  std::shared_ptr<const merge::MergeRecipe> variant_recipe;
 };
 
 struct RunPlan {
@@ -53,7 +61,14 @@ struct RunPlan {
   std::vector<int64_t> seeds = {0, 1234, 1234, 1234};
   int64_t docs_per_transaction = 16;
   std::vector<PlanModel> models;  // recipes' bases and experts appended after their merge
+  std::vector<std::string> notes;  // what the plan leaves out and why (ablation variants), for the user
 };
+
+// The ablation variants of the recipe model `recipe_model` (ablation_variants.h)
+// as plan models named "<name>/<variant>". `notes`: variants left out, and why.
+std::vector<PlanModel> ablation_models(const PlanModel& recipe_model, const std::vector<std::string>& words,
+                                       const std::filesystem::path& base_dir, const std::string& where,
+                                       std::vector<std::string>* notes);
 
 // Parses and validates a plan; relative paths are taken from the plan's folder.
 // InputError naming the file and field on anything unknown or malformed.

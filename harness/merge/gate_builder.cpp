@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "harness/merge/merge_plan.h"
+#include "harness/merge/moe_assembly.h"
 #include "harness/merge/router_state_gates.h"
 #include "harness/merge/source_pages.h"
 #include "harness/model/language_model_impl.h"
@@ -114,7 +115,8 @@ std::shared_ptr<const model::ModelWeights> dense_base(const SourceModel& base, c
 }
 
 // [L, E, H] gates of every mode; the base's float32 copy dies with this frame.
-at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
+at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options,
+                       std::shared_ptr<const model::ModelWeights> merged) {
   const io::ModelConfig& c = in.base.config;
   const int64_t L = c.num_layers, H = c.hidden_size, E = in.recipe.experts.size();
   const GateMode mode = in.recipe.gate_mode;
@@ -127,16 +129,19 @@ at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
   for (size_t e = 0; e < in.recipe.experts.size(); ++e) {
     const ExpertRecipe& expert = in.recipe.experts[e];
     const std::string field = fmt::format("{}: experts[{}].", in.recipe.where(), e);
-    positives.push_back(tokenize_prompts(*in.tokenizer, expert.positive_prompts, max_tokens,
-                                         field + "positive_prompts"));
-    negatives.push_back(expert.negative_prompts.empty()
-                            ? PromptBatch{}
-                            : tokenize_prompts(*in.tokenizer, expert.negative_prompts, max_tokens,
-                                               field + "negative_prompts"));
+    auto batch = [&](const std::vector<std::string>& prompts, const std::string& name) {
+      return prompts.empty() ? PromptBatch{} : tokenize_prompts(*in.tokenizer, prompts, max_tokens, field + name);
+    };
+    positives.push_back(batch(expert.positive_prompts, "positive_prompts"));
+    negatives.push_back(batch(expert.negative_prompts, "negative_prompts"));
   }
   model::LoadOptions load;
   load.device = gate_device(options);
   const model::TensorPlacement placement = model::parse_placement(load, c);  // float32 always
+  if (gate_mode_needs_experts(mode)) {
+    if (!merged) merged = assemble_moe_weights(in, GateSet::zeros(in.config), placement, options.seed);
+    return router_state_gate_tensor(merged, positives, negatives, mode == GateMode::Fitted);
+  }
   PromptVector vector_of;
   if (mode == GateMode::CheapEmbed) {
     at::Tensor embed = model::load_tensor(in.base.store, "model.embed_tokens.weight", {c.vocab_size, H}, placement);
@@ -145,10 +150,12 @@ at::Tensor gate_tensor(const MergeInputs& in, const MergeOptions& options) {
     vector_of = hidden_states(std::make_shared<model::Transformer>(dense_base(in.base, placement)),
                               mode == GateMode::HiddenAvg);
   }
-  if (gate_mode_needs_experts(mode))
-    return router_state_gate_tensor(in, options, positives, negatives, placement, mode == GateMode::Fitted);
   std::vector<at::Tensor> per_expert;
   for (size_t e = 0; e < positives.size(); ++e) {
+    if (positives[e].ids.empty()) {  // its prompts left out: no preference either way
+      per_expert.push_back(at::zeros({L, H}, at::TensorOptions().dtype(at::kFloat).device(placement.device)));
+      continue;
+    }
     at::Tensor v = vector_of(positives[e]);
     if (!negatives[e].ids.empty()) v = v - vector_of(negatives[e]);
     per_expert.push_back(v / v.norm(2, -1, true).clamp_min(1e-8));
@@ -195,9 +202,15 @@ std::string gate_device(const MergeOptions& options) {
   return at::hasCUDA() ? "cuda" : "cpu";
 }
 
-GateSet compute_gates(const MergeInputs& in, const MergeOptions& options) {
+GateSet GateSet::zeros(const io::ModelConfig& merged) {
+  const int64_t L = merged.num_layers, E = merged.num_experts, H = merged.hidden_size;
+  return {L, E, H, std::vector<float>(static_cast<size_t>(L * E * H), 0.0f)};
+}
+
+GateSet compute_gates(const MergeInputs& in, const MergeOptions& options,
+                      std::shared_ptr<const model::ModelWeights> merged) {
   c10::InferenceMode guard;
-  at::Tensor gates = gate_tensor(in, options).to(at::kCPU, at::kFloat).contiguous();
+  at::Tensor gates = gate_tensor(in, options, std::move(merged)).to(at::kCPU, at::kFloat).contiguous();
 #ifdef __GLIBC__
   // The float32 base just freed sits in malloc's free lists (glibc raises its
   // mmap threshold as large blocks are freed); hand it back before the write.

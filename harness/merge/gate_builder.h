@@ -4,12 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "harness/io/tokenizer.h"
 #include "harness/merge/merge_inputs.h"
 #include "harness/merge/merge_options.h"
+
+namespace moebench::model {
+struct ModelWeights;
+}  // namespace moebench::model
 
 namespace moebench::merge {
 
@@ -21,6 +26,8 @@ struct GateSet {
   const float* row(int64_t layer, int64_t expert) const {
     return values.data() + (layer * experts + expert) * hidden;
   }
+  // All-zero gates of a merged model's shape (every expert equally likely).
+  static GateSet zeros(const io::ModelConfig& merged);
 };
 
 // One expert's prompts as mergekit feeds them to the base: each prompt is
@@ -56,6 +63,12 @@ std::string gate_device(const MergeOptions& options);
 //    unseeded global RNG, so no run of it can be reproduced bit for bit.
 // The hidden modes run the base in float32 with positions counted from 0
 // including the pads and pads masked as keys (transformers' semantics).
-GateSet compute_gates(const MergeInputs& inputs, const MergeOptions& options);
+// An expert without positive prompts (an ablation leaving its prompts out)
+// gets a zero row: the router then prefers it to no other expert.
+// router_state / fitted run the merged model: `merged`, an assembly of
+// `inputs` in float32 on the gate device (its routers are ignored), or when
+// null one made here (reading every expert once).
+GateSet compute_gates(const MergeInputs& inputs, const MergeOptions& options,
+                      std::shared_ptr<const model::ModelWeights> merged = nullptr);
 
 }  // namespace moebench::merge

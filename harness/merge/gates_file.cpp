@@ -8,8 +8,11 @@
 #include <chrono>
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/io/safetensors_file.h"
 #include "harness/io/safetensors_writer.h"
+#include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
 
 namespace fs = std::filesystem;
@@ -75,7 +78,91 @@ GateSet recipe_gates(const MergeInputs& in, const MergeOptions& options) {
   GateSet gates = read_gates_file(options.gates_file);
   check_gates_shape(gates, in.config.num_layers, in.config.num_experts, in.config.hidden_size,
                     options.gates_file.string());
+  check_gates_fit(read_gates_lineage(options.gates_file), in.recipe, options.gates_file.string());
   return gates;
+}
+
+std::map<std::string, std::string> gates_metadata(const MergeRecipe& recipe, uint64_t seed) {
+  nlohmann::json experts = nlohmann::json::array();
+  for (const ExpertRecipe& e : recipe.experts)
+    experts.push_back({{"source_model", e.source_model},
+                       {"positive_prompts", e.positive_prompts},
+                       {"negative_prompts", e.negative_prompts}});
+  return {{"gate_mode", gate_mode_name(recipe.gate_mode)},
+          {"base_model", recipe.base_model},
+          {"recipe", recipe.where()},
+          {"experts", experts.dump()},
+          {"seed", std::to_string(seed)},
+          {"produced_by", "moebench gates"}};
+}
+
+GatesLineage read_gates_lineage(const fs::path& path) {
+  const std::string where = path.string();
+  const auto file = io::SafetensorsFile::open(path);
+  const auto& meta = file->metadata();
+  auto value = [&](const char* key) {
+    auto it = meta.find(key);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  GatesLineage out{value("gate_mode"), value("base_model"), value("recipe"), {}};
+  const std::string experts = value("experts");
+  if (experts.empty()) return out;
+  const nlohmann::json j = nlohmann::json::parse(experts, nullptr, /*allow_exceptions=*/false);
+  auto strings = [&](const nlohmann::json& e, const char* key) {
+    std::vector<std::string> list;
+    for (const auto& p : e.value(key, nlohmann::json::array())) {
+      if (!p.is_string()) fail_input(where, "__metadata__ 'experts': '{}' holds a non-string", key);
+      list.push_back(p.get<std::string>());
+    }
+    return list;
+  };
+  if (!j.is_array()) fail_input(where, "__metadata__ 'experts' is not a JSON list of experts");
+  for (const auto& e : j) {
+    if (!e.is_object() || !e.contains("source_model") || !e["source_model"].is_string())
+      fail_input(where, "__metadata__ 'experts': an entry has no 'source_model' string");
+    ExpertRecipe x;
+    x.source_model = e["source_model"].get<std::string>();
+    x.positive_prompts = strings(e, "positive_prompts");
+    x.negative_prompts = strings(e, "negative_prompts");
+    out.experts.push_back(std::move(x));
+  }
+  return out;
+}
+
+void check_gates_fit(const GatesLineage& lineage, const MergeRecipe& recipe, const std::string& file) {
+  if (!lineage.gate_mode.empty() && !parse_gate_mode(lineage.gate_mode))
+    fail_input(file, "__metadata__ 'gate_mode': '{}' is no gate mode moebench knows; these are not router "
+               "weights it can vouch for (remake them with `moebench gates`)", lineage.gate_mode);
+  if (lineage.experts.empty()) return;
+  std::vector<std::string> made_for, has;
+  for (const auto& e : lineage.experts) made_for.push_back(e.source_model);
+  for (const auto& e : recipe.experts) has.push_back(e.source_model);
+  if (made_for != has)
+    fail_input(file, "these gates were made for the experts [{}], but {} has [{}]; router row e must belong to "
+               "expert e, so they would route to the wrong experts (remake them with `moebench gates {}`)",
+               fmt::join(made_for, ", "), recipe.where(), fmt::join(has, ", "), recipe.where());
+}
+
+std::string gates_hash(const GateSet& gates) {
+  // FNV-1a 64 over the shape and the values' bytes, as jobs' fingerprint() does for text.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const void* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+  };
+  for (int64_t d : {gates.layers, gates.experts, gates.hidden}) mix(&d, sizeof d);
+  mix(gates.values.data(), gates.values.size() * sizeof(float));
+  return fmt::format("{:016x}", h);
+}
+
+GateSet model_gates(const model::LanguageModel& lm) {
+  const auto& weights = lm.runtime().transformer().weights();
+  const io::ModelConfig& c = lm.config();
+  GateSet out{c.num_layers, c.num_experts, c.hidden_size, {}};
+  for (const auto& layer : weights.layers) {
+    const at::Tensor r = layer.router.to(at::kCPU, at::kFloat).contiguous();
+    out.values.insert(out.values.end(), r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+  }
+  return out;
 }
 
 GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out, const MergeOptions& options) {
@@ -87,12 +174,7 @@ GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out
   summary.gates = compute_gates(in, options);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.diagnostics = diagnose_gates(summary.gates);
-  write_gates_file(out, summary.gates,
-                   {{"gate_mode", gate_mode_name(recipe.gate_mode)},
-                    {"base_model", recipe.base_model},
-                    {"recipe", recipe.where()},
-                    {"seed", std::to_string(options.seed)},
-                    {"produced_by", "moebench gates"}});
+  write_gates_file(out, summary.gates, gates_metadata(recipe, options.seed));
   return summary;
 }
 

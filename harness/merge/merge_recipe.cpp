@@ -165,8 +165,7 @@ class Parser {
 
   GateMode gate_mode(const YAML::Node& node) const {
     std::string value = text(node, "gate_mode");
-    for (const auto& [name, mode] : kGateModes)
-      if (value == name) return mode;
+    if (auto mode = parse_gate_mode(value)) return *mode;
     std::vector<std::string> names;
     for (const auto& entry : kGateModes) names.push_back(entry.first);
     std::string close = closest_match(value, names);
@@ -200,6 +199,17 @@ class Parser {
 };
 
 }  // namespace
+
+std::optional<GateMode> parse_gate_mode(const std::string& name) {
+  for (const auto& [known, mode] : kGateModes)
+    if (name == known) return mode;
+  return std::nullopt;
+}
+
+std::vector<GateMode> all_gate_modes() {
+  return {GateMode::Hidden,         GateMode::HiddenAvg,   GateMode::CheapEmbed, GateMode::Random,
+          GateMode::UniformRandom,  GateMode::RouterState, GateMode::Fitted};
+}
 
 const char* gate_mode_name(GateMode mode) {
   switch (mode) {

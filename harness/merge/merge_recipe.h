@@ -26,6 +26,10 @@ enum class GateMode {
 // Whether a mode runs the merged model, so needs the experts' weights.
 bool gate_mode_needs_experts(GateMode mode);
 const char* gate_mode_name(GateMode mode);
+// The mode a recipe's gate_mode value names (mergekit's aliases included), or nullopt.
+std::optional<GateMode> parse_gate_mode(const std::string& name);
+// Every mode once, mergekit's first (hidden_last is hidden).
+std::vector<GateMode> all_gate_modes();
 
 struct ExpertRecipe {
   // A local directory or a Hugging Face repo id ("org/name", optionally

@@ -44,6 +44,20 @@ std::shared_ptr<const model::ModelWeights> assemble_moe_weights(const MergeInput
   return w;
 }
 
+std::shared_ptr<const model::ModelWeights> with_gates(const model::ModelWeights& weights, const MergeInputs& in,
+                                                      const GateSet& gates, int64_t experts_per_token) {
+  auto out = std::make_shared<model::ModelWeights>(weights);
+  if (experts_per_token > 0) {
+    out->config.experts_per_token = experts_per_token;
+    out->config.raw["num_experts_per_tok"] = experts_per_token;
+  }
+  for (int64_t l = 0; l < in.config.num_layers; ++l) {
+    const at::Tensor& old = weights.layers[l].router;
+    out->layers[l].router = merged_tensor(in, gates, {Part::Router, l}, 0).to(old.device(), old.scalar_type());
+  }
+  return out;
+}
+
 std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe, const model::LoadOptions& load,
                                                         const MergeOptions& options) {
   MergeOptions opts = options;
@@ -51,8 +65,16 @@ std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recip
   MergeInputs in = open_merge_inputs(recipe, opts, InputScope::Full);
   const model::TensorPlacement placement = model::parse_placement(load, in.config);
   if (load.threads > 0) at::set_num_threads(load.threads);
-  GateSet gates = recipe_gates(in, opts);
-  auto weights = assemble_moe_weights(in, gates, placement, opts.seed);
+  std::shared_ptr<const model::ModelWeights> weights;
+  if (opts.gates_file.empty() && gate_mode_needs_experts(recipe.gate_mode) &&
+      placement.dtype == at::kFloat) {
+    // The gate forwards run the merged model in float32 on this device: one
+    // assembly serves them and the evaluation, so each expert is read once.
+    weights = assemble_moe_weights(in, GateSet::zeros(in.config), placement, opts.seed);
+    weights = with_gates(*weights, in, compute_gates(in, opts, weights));
+  } else {
+    weights = assemble_moe_weights(in, recipe_gates(in, opts), placement, opts.seed);
+  }
   return std::make_shared<model::LanguageModel>(
       std::make_unique<model::TransformerRuntime>(std::move(weights), in.tokenizer));
 }

@@ -33,6 +33,16 @@ std::shared_ptr<const model::ModelWeights> assemble_moe_weights(const MergeInput
                                                                 const model::TensorPlacement& placement,
                                                                 uint64_t seed);
 
+// `weights` (an assembly of `inputs`) with its routers replaced by `gates`,
+// cast as the written model would hold them (merged_tensor) and placed as the
+// old routers are. Every other tensor is shared, not copied or read again:
+// the variants of an ablation are built this way from one assembly.
+// With `experts_per_token` > 0 the model routes each token to that many
+// experts (and its config says so).
+std::shared_ptr<const model::ModelWeights> with_gates(const model::ModelWeights& weights,
+                                                      const MergeInputs& inputs, const GateSet& gates,
+                                                      int64_t experts_per_token = 0);
+
 // Parses nothing: opens the recipe's models (open_merge_inputs, InputScope::Full),
 // takes the gates (recipe_gates: computed on options.device, or read from
 // options.gates_file), and assembles the model on

@@ -1,6 +1,5 @@
 #include "harness/merge/router_state_gates.h"
 
-#include "harness/merge/moe_assembly.h"
 
 namespace moebench::merge {
 namespace {
@@ -57,34 +56,43 @@ at::Tensor fit_router_rows(const at::Tensor& x, const at::Tensor& y, int64_t exp
   return rows * confidence_scale(at::matmul(x, rows.t()));
 }
 
-at::Tensor router_state_gate_tensor(const MergeInputs& in, const MergeOptions& options,
+at::Tensor router_state_gate_tensor(const std::shared_ptr<const model::ModelWeights>& merged,
                                     const std::vector<PromptBatch>& positives,
-                                    const std::vector<PromptBatch>& negatives,
-                                    const model::TensorPlacement& placement, bool fitted) {
-  const io::ModelConfig& c = in.base.config;
+                                    const std::vector<PromptBatch>& negatives, bool fitted) {
+  const io::ModelConfig& c = merged->config;
   const int64_t L = c.num_layers, E = static_cast<int64_t>(positives.size()), H = c.hidden_size;
   at::Tensor gates = at::zeros({L, E, H}, at::kFloat);
+  std::vector<int64_t> prompted;  // the experts with positive prompts, in order
+  for (int64_t e = 0; e < E; ++e)
+    if (!positives[e].ids.empty()) prompted.push_back(e);
   for (int64_t l = 0; l < L; ++l) {
     // The merged model with the rows found so far (later layers' rows are 0:
-    // they do not change the state layer l's router reads).
-    GateSet so_far{L, E, H, {}};
-    so_far.values.assign(gates.data_ptr<float>(), gates.data_ptr<float>() + gates.numel());
-    const model::Transformer merged(assemble_moe_weights(in, so_far, placement, options.seed));
-    std::vector<at::Tensor> states, labels, rows;
-    for (int64_t e = 0; e < E; ++e) {
-      at::Tensor x = router_states(merged, positives[e], l);
+    // they do not change the state layer l's router reads); tensors shared.
+    auto so_far = std::make_shared<model::ModelWeights>(*merged);
+    for (int64_t k = 0; k < L; ++k)
+      so_far->layers[k].router = gates[k].to(merged->layers[k].router.device(), merged->layers[k].router.scalar_type());
+    const model::Transformer transformer(so_far);
+    std::vector<at::Tensor> states, labels;
+    at::Tensor rows = at::zeros({E, H}, at::kFloat);
+    for (size_t i = 0; i < prompted.size(); ++i) {
+      const int64_t e = prompted[i];
+      at::Tensor x = router_states(transformer, positives[e], l);
       if (fitted) {
         states.push_back(x);
-        labels.push_back(at::full({x.size(0)}, e, at::kLong).to(x.device()));
+        labels.push_back(at::full({x.size(0)}, static_cast<int64_t>(i), at::kLong).to(x.device()));
         continue;
       }
       at::Tensor row = x.mean(0);
-      if (!negatives[e].ids.empty()) row = row - router_states(merged, negatives[e], l).mean(0);
-      rows.push_back(unit(row));
+      if (!negatives[e].ids.empty()) row = row - router_states(transformer, negatives[e], l).mean(0);
+      rows[e] = unit(row).to(at::kCPU);
     }
-    gates[l] = (fitted ? fit_router_rows(at::cat(states), at::cat(labels), E) : at::stack(rows)).to(at::kCPU);
+    if (fitted && !prompted.empty()) {
+      const at::Tensor fit = fit_router_rows(at::cat(states), at::cat(labels), static_cast<int64_t>(prompted.size()));
+      for (size_t i = 0; i < prompted.size(); ++i) rows[prompted[i]] = fit[static_cast<int64_t>(i)].to(at::kCPU);
+    }
+    gates[l] = rows;
   }
-  return gates.to(placement.device);
+  return gates.to(c10::Device(merged->embed.device()));
 }
 
 }  // namespace moebench::merge

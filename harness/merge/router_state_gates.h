@@ -15,6 +15,7 @@
 
 #include <ATen/ATen.h>
 
+#include <memory>
 #include <vector>
 
 #include "harness/merge/gate_builder.h"
@@ -29,12 +30,13 @@ constexpr double kFittedConfidence = 0.8;
 // pads included (transformers' semantics), pads masked as keys (gate_builder.cpp).
 model::ForwardBatch prompt_forward_batch(const PromptBatch& batch, at::Device device);
 
-// [L, E, H] float32 on `placement`. REQUIRES: `inputs` opened with
-// InputScope::Full; positives[e] not empty for every expert.
-at::Tensor router_state_gate_tensor(const MergeInputs& inputs, const MergeOptions& options,
+// [L, E, H] float32 on the device of `merged` (a float32 assembly of the
+// recipe's merged model; its own routers are ignored). REQUIRES: as many
+// batches as experts; an expert with no positive prompts gets a zero row
+// (fitted: the regression runs over the other experts).
+at::Tensor router_state_gate_tensor(const std::shared_ptr<const model::ModelWeights>& merged,
                                     const std::vector<PromptBatch>& positives,
-                                    const std::vector<PromptBatch>& negatives,
-                                    const model::TensorPlacement& placement, bool fitted);
+                                    const std::vector<PromptBatch>& negatives, bool fitted);
 
 // The fitted rows [E, H] for token states `x` [N, H] labelled `y` [N] (0..E-1).
 at::Tensor fit_router_rows(const at::Tensor& x, const at::Tensor& y, int64_t experts);

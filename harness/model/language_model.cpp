@@ -117,14 +117,22 @@ std::shared_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& 
       std::make_unique<TransformerRuntime>(std::move(weights), std::move(tokenizer)));
 }
 
-std::shared_ptr<LanguageModel> LanguageModel::with_routers(const std::vector<float>& routers) const {
+std::shared_ptr<LanguageModel> LanguageModel::with_routers(const std::vector<float>& routers,
+                                                           int64_t experts_per_token) const {
   const io::ModelConfig& c = config();
   const int64_t per_layer = c.num_experts * c.hidden_size;
   if (!c.is_moe() || static_cast<int64_t>(routers.size()) != c.num_layers * per_layer)
     throw std::invalid_argument(fmt::format("with_routers: {} values for {} layers x {} experts x {} hidden",
                                             routers.size(), c.num_layers, c.num_experts, c.hidden_size));
+  if (experts_per_token < 0 || experts_per_token > c.num_experts)
+    throw std::invalid_argument(fmt::format("with_routers: {} experts per token, but the model has {} experts",
+                                            experts_per_token, c.num_experts));
   const ModelWeights& weights = runtime_->transformer().weights();
   auto out = std::make_shared<ModelWeights>(weights);  // tensors shared; only routers replaced
+  if (experts_per_token > 0) {
+    out->config.experts_per_token = experts_per_token;
+    out->config.raw["num_experts_per_tok"] = experts_per_token;  // what config.json would say
+  }
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const at::Tensor& old = weights.layers[l].router;
     out->layers[l].router = at::from_blob(const_cast<float*>(routers.data()) + l * per_layer,

@@ -90,10 +90,12 @@ class LanguageModel {
                                          RoutingSink* routing = nullptr) const;
 
   // The same model with every MoE layer's router replaced: `routers` holds
-  // [layers][experts][hidden] float32 values (a gate ablation). The other
-  // weights are shared, not copied. std::invalid_argument on a dense model or
-  // a size that does not match.
-  std::shared_ptr<LanguageModel> with_routers(const std::vector<float>& routers) const;
+  // [layers][experts][hidden] float32 values (a gate ablation), and with
+  // `experts_per_token` > 0 that many experts per token (its config says so
+  // too). The other weights are shared, not copied. std::invalid_argument on
+  // a dense model, a size that does not match or a top-k outside [1, experts].
+  std::shared_ptr<LanguageModel> with_routers(const std::vector<float>& routers,
+                                              int64_t experts_per_token = 0) const;
   // The same model with every MoE layer routing each token to `expert` alone
   // (oracle routing: the output is that expert's MLP, weight 1.0). Weights are
   // shared. The router tap still hears top_k entries per token: `expert` at

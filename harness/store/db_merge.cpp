@@ -70,7 +70,7 @@ void merge_models(Merge& m) {
   auto q = m.src.prepare(
       "SELECT model_id, name, content_hash, gate_variant, path, architecture, num_layers,"
       " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
-      " num_parameters, special_tokens, gate_stats FROM models");
+      " num_parameters, special_tokens, gate_stats, gate_mode, gates_file, gates_hash, ablation FROM models");
   while (q.step()) {
     {
       auto find = m.dst.prepare(
@@ -84,10 +84,11 @@ void merge_models(Merge& m) {
     auto ins = m.dst.prepare(
         "INSERT INTO models (name, content_hash, gate_variant, path, architecture, num_layers,"
         " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
-        " num_parameters, special_tokens, gate_stats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " num_parameters, special_tokens, gate_stats, gate_mode, gates_file, gates_hash, ablation)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind_all(q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.int64(7),
                  q.int64(8), q.text(9), q.text(10), q.text(11), q.int64(12), q.int64(13), q.text(14),
-                 q.text(15));
+                 q.text(15), q.text(16), q.text(17), q.text(18), q.text(19));
     ins.run();
     const int64_t id = m.dst.last_insert_rowid();
     m.models[q.int64(0)] = id;

@@ -135,21 +135,23 @@ int64_t ResultsStore::upsert_model(const ModelInfo& m) {
   auto q = db_->prepare(
       "INSERT INTO models (name, content_hash, gate_variant, path, architecture, num_layers,"
       " num_experts, experts_per_token, recipe_path, recipe, base_model, max_length,"
-      " num_parameters, special_tokens, gate_stats)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      " num_parameters, special_tokens, gate_stats, gate_mode, gates_file, gates_hash, ablation)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       " ON CONFLICT (name, content_hash, gate_variant) DO UPDATE SET path = excluded.path,"
       " architecture = excluded.architecture, num_layers = excluded.num_layers,"
       " num_experts = excluded.num_experts, experts_per_token = excluded.experts_per_token,"
       " recipe_path = excluded.recipe_path, recipe = excluded.recipe,"
       " base_model = excluded.base_model, max_length = excluded.max_length,"
       " num_parameters = excluded.num_parameters, special_tokens = excluded.special_tokens,"
-      " gate_stats = excluded.gate_stats RETURNING model_id");
+      " gate_stats = excluded.gate_stats, gate_mode = excluded.gate_mode, gates_file = excluded.gates_file,"
+      " gates_hash = excluded.gates_hash, ablation = excluded.ablation RETURNING model_id");
   // NaN and infinite numbers (a singular router's condition number) dump as null.
   q.bind_all(m.name, m.content_hash, m.gate_variant, m.path, m.architecture, m.num_layers,
              m.num_experts, m.experts_per_token, m.recipe_path, m.recipe, m.base_model,
              m.max_length, m.num_parameters,
              m.special_tokens.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-             m.gate_stats.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+             m.gate_stats.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), m.gate_mode,
+             m.gates_file, m.gates_hash, m.ablation);
   if (!q.step()) throw StoreError(file() + ": upsert_model returned no id", 0);
   const int64_t id = q.int64(0);
   while (q.step()) {

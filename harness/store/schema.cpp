@@ -225,6 +225,15 @@ ALTER TABLE samples ADD COLUMN routing_pieces TEXT NOT NULL DEFAULT '[]' CHECK (
 ALTER TABLE models ADD COLUMN gate_stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(gate_stats));
 )sql";
 
+// Version 4: the lineage of a model's routers, so that every variant of an
+// ablation records what it was run with.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE models ADD COLUMN gate_mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN gates_file TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN gates_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN ablation TEXT NOT NULL DEFAULT '';
+)sql";
+
 // A CHECK constraint cannot be altered; SQLite documents editing the table's
 // text in sqlite_schema for changes that leave the stored rows valid (a
 // widened CHECK), with schema_version bumped so every connection re-reads it.
@@ -277,6 +286,8 @@ const std::vector<Migration>& migrations() {
        }},
       {3, "decode segments and token pieces of logged routing; router condition numbers and cosines",
        [](Database& db) { db.exec(kSchemaV3); }},
+      {4, "router lineage of models: gate mode, gates file, gates hash, ablation variant",
+       [](Database& db) { db.exec(kSchemaV4); }},
   };
   return steps;
 }

@@ -12,7 +12,7 @@
 
 namespace moebench::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // PRAGMA application_id of every results database ("MoEB"), so `file(1)` and
 // we can tell one from an arbitrary SQLite file.
 inline constexpr int kApplicationId = 0x4D6F4542;

@@ -148,7 +148,7 @@ ModelInfo ResultsStore::stored_model(int64_t model_id) {
   auto q = db_->prepare(
       "SELECT name, content_hash, gate_variant, path, architecture, num_layers, num_experts,"
       " experts_per_token, recipe_path, recipe, base_model, max_length, num_parameters,"
-      " special_tokens, gate_stats FROM models WHERE model_id = ?");
+      " special_tokens, gate_stats, gate_mode, gates_file, gates_hash, ablation FROM models WHERE model_id = ?");
   q.bind(1, model_id);
   if (!q.step()) throw StoreError(where + ": no such model", 0);
   ModelInfo m;
@@ -168,6 +168,10 @@ ModelInfo ResultsStore::stored_model(int64_t model_id) {
   m.special_tokens = parse_stored_json(q.text(13), where + " special_tokens");
   m.gate_stats = parse_stored_json(q.text(14), where + " gate_stats");
   if (!m.gate_stats.is_object()) throw StoreError(where + ": gate_stats is not an object", 0);
+  m.gate_mode = q.text(15);
+  m.gates_file = q.text(16);
+  m.gates_hash = q.text(17);
+  m.ablation = q.text(18);
   auto experts = db_->prepare(
       "SELECT source_model, label, positive_prompts, negative_prompts FROM model_experts"
       " WHERE model_id = ? ORDER BY expert");

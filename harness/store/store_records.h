@@ -63,6 +63,11 @@ struct ModelInfo {
   // The routers' geometry per MoE layer (merge/gate_stats.h): {"layers":
   // [{"layer", "condition_number", "cosine": [[...]]}]}; {} for dense models.
   nlohmann::json gate_stats = nlohmann::json::object();
+  // What its routers were made from (v4): the gate mode ("" unknown: a
+  // directory's own routers), the gates file it was given ("" none), a
+  // fingerprint of the routers it ran with, and the ablation variant it is
+  // ("" unless it is one). The prompts are its experts' (model_experts).
+  std::string gate_mode, gates_file, gates_hash, ablation;
 };
 
 // A task version: (name, spec_hash) identify it, so an edited spec is a new task.

@@ -969,7 +969,10 @@
     abl.forEach(function (a) {
       var block = el('div', 'merge-block');
       var h = el('h3');
-      add(h, el('span', 'muted', 'recipe '), longText(a.recipe, 'span', null, CELL_CAP), el('span', 'muted', ' — reference '), longText(a.reference, 'span', null, CELL_CAP));
+      if (str(a.kind) === 'ablation') add(h, el('span', 'muted', 'ablation of the recipe '), longText(a.recipe, 'span', null, CELL_CAP));
+      else if (str(a.kind) === 'same_experts') add(h, el('span', 'muted', 'merges of the same base and experts as '), longText(a.recipe, 'span', null, CELL_CAP));
+      else add(h, el('span', 'muted', 'recipe '), longText(a.recipe, 'span', null, CELL_CAP));
+      add(h, el('span', 'muted', ' — reference '), longText(a.reference, 'span', null, CELL_CAP));
       block.appendChild(h);
       var variants = arr(a.variants).map(obj);
       var ref = str(a.reference);
@@ -983,7 +986,7 @@
         });
       });
       var t = table('numbers compact ablation');
-      headRow(t, ['Model', 'Gate', { text: 'k', cls: 'num' }, { text: 'Max condition number', cls: 'num' }, { text: 'Max cosine', cls: 'num' },
+      headRow(t, ['Model', 'Gate', { text: 'k', cls: 'num' }, 'Gates hash', { text: 'Max condition number', cls: 'num' }, { text: 'Max cosine', cls: 'num' },
         'Suite', { text: 'Score', cls: 'num' }, { text: 'Δ vs reference', cls: 'num' }, { text: 'Paired test', cls: 'num' }, { text: 'Agreement', cls: 'num' }]);
       var chartRows = [];
       var suiteOrder = new Map();
@@ -1020,7 +1023,7 @@
             sorder: suiteOrder.has(suite) ? suiteOrder.get(suite) : 99 });
         });
         group([{ text: ref, cls: 'text' }, { text: str(refModel.gate_variant), cls: 'text' }, { text: str(refModel.experts_per_token), cls: 'num' },
-          { text: '—', cls: 'num' }, { text: '—', cls: 'num' }], refRows, 'reference-row');
+          { text: '—', cls: 'text' }, { text: '—', cls: 'num' }, { text: '—', cls: 'num' }], refRows, 'reference-row');
       }
       variants.sort(function (x, y) { return (y.reference === true) - (x.reference === true); });
       variants.forEach(function (v, vi) {
@@ -1041,7 +1044,11 @@
             { text: testText(test), cls: 'num' + sig }, { text: f4(su.agreement), cls: 'num' }];
         });
         if (!rows.length) rows = [[{ text: 'no suite scored', cls: 'text muted' }, '', '', '', '']];
-        group([{ text: v.model, cls: 'text' }, { text: str(v.gate_variant), cls: 'text' }, { text: str(v.experts_per_token), cls: 'num' },
+        // The gate mode its routers came from (older documents: the variant's label).
+        var gate = str(v.gate_mode || v.gate_variant);
+        if (v.ablation && str(v.ablation).indexOf('gate-mode=') !== 0) gate += ' · ' + str(v.ablation);
+        group([{ text: v.model, cls: 'text' }, { text: gate, cls: 'text' }, { text: str(v.experts_per_token), cls: 'num' },
+          { text: str(v.gates_hash).slice(0, 8) || '—', cls: 'text mono', title: str(v.gates_hash) },
           { text: f4(v.max_condition_number), cls: 'num' }, { text: f4(v.max_cosine), cls: 'num' }], rows, isRef ? 'reference-row' : null);
       });
       block.appendChild(wrapTable(t));

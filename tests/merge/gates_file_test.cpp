@@ -65,9 +65,17 @@ TEST(MergeGatesFile, PromptAblationWithoutTouchingExperts) {
   EXPECT_EQ(s.diagnostics.layers.size(), 2u);
   GateSet read = read_gates_file(scratch.path() / "gates.safetensors");
   EXPECT_EQ(read.values, s.gates.values);
-
+  // Same shape, other experts: row e would not belong to expert e, so the file is refused.
   jobs::OpenModelOptions load;
   load.gates_file = (scratch.path() / "gates.safetensors").string();
+  EXPECT_THAT(load_error(scratch.path() / "moe", scratch.path() / "gates.safetensors"),
+              HasSubstr("gates.safetensors: these gates were made for the experts [no-such-expert-0, "
+                        "no-such-expert-1, no-such-expert-2], but"));
+
+  // The same prompts for the model's own experts.
+  s = recipe_gates_to_file(recipe_with("The princess lived in a castle"), scratch.path() / "gates.safetensors",
+                           options());
+  EXPECT_EQ(s.gates.values, read.values);  // the experts' names do not enter the gates
   auto swapped = jobs::open_model((scratch.path() / "moe").string(), load);
   auto rebuilt = load_merged_model(recipe_with("The princess lived in a castle"), {}, options());
   EXPECT_EQ(testing::max_abs_diff(swapped->logits(kIds), rebuilt->logits(kIds)), 0.0);

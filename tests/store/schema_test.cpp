@@ -108,7 +108,7 @@ TEST(Schema, VersionTwoIsMigratedKeepingItsRows) {
   EXPECT_EQ(r.out, fmt::format("{}: schema version 2 -> {}\n", path, kSchemaVersion));
   auto store = ResultsStore::open(path);
   Database& db = store.database();
-  EXPECT_EQ(schema_version(db), 3);
+  EXPECT_EQ(schema_version(db), 4);
   auto step = db.prepare("SELECT description FROM schema_version WHERE version = 3");
   ASSERT_TRUE(step.step());
   EXPECT_EQ(step.text(0), migrations()[2].description);
@@ -119,6 +119,9 @@ TEST(Schema, VersionTwoIsMigratedKeepingItsRows) {
   EXPECT_EQ(model.num_experts, 4);
   EXPECT_EQ(model.special_tokens["bos"][1], 1);
   EXPECT_EQ(model.gate_stats, nlohmann::json::object());
+  EXPECT_EQ(model.gate_mode, "");
+  EXPECT_EQ(model.gates_hash, "");
+  EXPECT_EQ(model.ablation, "");
   // The stored routing of a version 2 sample reads back without decode segments or pieces.
   const SampleRouting routing = store.stored_routing(1, 1, 1, 0);
   EXPECT_EQ(routing.segments, (std::vector<RoutingSegment>{{0, 0, 3}}));
