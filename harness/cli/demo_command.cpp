@@ -12,8 +12,9 @@ void register_demo(CLI::App& app) {
       "demo",
       "The whole job on the demo world: four trained tiny experts (math, coding, truthfulness, "
       "roleplay) and their base, merged with mergekit's hidden and cheap_embed gates and "
-      "moebench's router_state and fitted gates, evaluated with routing logs beside the "
-      "oracle-routing upper bound, and reported as HTML");
+      "moebench's router_state and fitted gates, the fitted merge ablated (shuffled prompt "
+      "sets, one expert per token), evaluated with routing logs beside the oracle-routing "
+      "upper bound, and reported as HTML");
   cmd->add_option("--out", a->out_dir, "Directory for results.sqlite, report.html and report.json")
       ->capture_default_str();
   cmd->add_option("--world", a->world_dir,

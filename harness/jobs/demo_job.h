@@ -2,7 +2,7 @@
 // (models/demo: a trained base, four experts each mastering one domain, their
 // recipes and a run plan) it evaluates the base, the experts, four merges
 // (mergekit's `hidden` and `cheap_embed` gates, moebench's `router_state` and
-// `fitted`) and the oracle-routing upper bound on the four demo suites with
+// `fitted`, the latter also ablated) and the oracle-routing upper bound on the four demo suites with
 // routing logs, writes the HTML report, and says in plain numbers how each
 // merge did.
 #pragma once

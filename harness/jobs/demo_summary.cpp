@@ -26,6 +26,7 @@ std::string row_name(const DemoScores::Row& r) {
   if (r.role == "expert") return r.model + " (expert)";
   if (r.role == "base") return r.model + " (base)";
   if (r.gate_variant == "oracle") return r.model + " (oracle routing)";
+  if (!r.ablation.empty()) return r.model + " (ablation)";
   return fmt::format("{} ({} gates)", r.model, r.gate_variant);
 }
 
@@ -61,6 +62,7 @@ DemoScores demo_scores(const nlohmann::json& report) {
     r.role = m.at("role").get<std::string>();
     r.gate_variant = m.at("gate_variant").get<std::string>();
     r.label = m.at("label").get<std::string>();
+    r.ablation = m.value("ablation", "");
   }
   for (const auto& v : report.at("verdict"))
     for (const auto& row : v.at("rows"))
@@ -116,7 +118,7 @@ std::vector<std::string> demo_summary(const DemoScores& scores, const nlohmann::
   }
   lines.push_back("");
   for (const auto& r : scores.rows) {
-    if (r.role != "merge" || &r == oracle) continue;
+    if (r.role != "merge" || &r == oracle || !r.ablation.empty()) continue;
     std::string line = fmt::format("{}: mean {:.3f}", row_name(r), r.mean);
     if (best_expert)
       line += fmt::format("; best single expert ({}) {:.3f}, {:+.3f}", best_expert->model, best_expert->mean,
@@ -133,6 +135,21 @@ std::vector<std::string> demo_summary(const DemoScores& scores, const nlohmann::
     lines.push_back(fmt::format("{}: every suite's tokens forced through its own expert: mean {:.3f}, {:+.3f} "
                                 "against the best single expert: what perfect routing would reach.",
                                 row_name(*oracle), oracle->mean, oracle->mean - best_expert->mean));
+  // Ablations: each variant's mean against the recipe as written.
+  for (const auto& family : report.at("ablations")) {
+    if (family.value("kind", "") != "ablation") continue;
+    const std::string reference = family.at("reference").get<std::string>();
+    const DemoScores::Row* ref = nullptr;
+    for (const auto& r : scores.rows)
+      if (r.model == reference) ref = &r;
+    if (!ref) continue;
+    std::string line = fmt::format("Ablation of {} (mean {:.3f} as written):", reference, ref->mean);
+    for (const auto& r : scores.rows)
+      if (!r.ablation.empty() && r.model.rfind(reference + "/", 0) == 0)
+        line += fmt::format(" {} {:.3f} ({:+.3f});", r.ablation, r.mean, r.mean - ref->mean);
+    line.back() = '.';
+    lines.push_back(line);
+  }
   const fs::path abs = fs::absolute(html);
   lines.push_back("");
   lines.push_back("Report: " + abs.string());

@@ -15,6 +15,7 @@ namespace moebench::jobs {
 struct DemoScores {
   struct Row {
     std::string model, role, gate_variant, label;  // role: base | expert | merge
+    std::string ablation;                          // a merge that is an ablation variant: its name
     std::map<std::string, double> value;           // suite -> headline score
     double mean = 0;                               // over every suite
   };
@@ -28,7 +29,8 @@ DemoScores demo_scores(const nlohmann::json& report);
 // {"suites": [...], "models": {name: {role, gate_variant, <suite>: value, mean}}}
 nlohmann::ordered_json scores_json(const DemoScores& scores);
 // The table, one line per merge against its experts and the oracle, the
-// routing agreement of each merge, and where the report is.
+// routing agreement of each merge, a line per ablation variant against the
+// recipe as written, and where the report is.
 std::vector<std::string> demo_summary(const DemoScores& scores, const nlohmann::json& report,
                                       const std::filesystem::path& html);
 

@@ -180,9 +180,12 @@ merge::GatesSummary recipe_gates_summary(const merge::MergeRecipe& recipe, const
     const auto start = std::chrono::steady_clock::now();
     summary.gates = merge::recipe_gates(in, options);
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Read as the mode that made them reads them: a gates file's own, else the recipe's.
+    merge::GateMode mode = recipe.gate_mode;
+    if (!options.gates_file.empty())
+      if (auto own = merge::parse_gate_mode(merge::read_gates_lineage(options.gates_file).gate_mode)) mode = *own;
+    summary.diagnostics = merge::diagnose_gates(summary.gates, merge::gate_reading(mode));
   }
-  // Read as the recipe's mode reads them (recipe_gates_to_file reads every mode's rows raw).
-  summary.diagnostics = merge::diagnose_gates(summary.gates, merge::gate_reading(recipe.gate_mode));
   return summary;
 }
 

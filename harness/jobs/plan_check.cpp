@@ -140,8 +140,6 @@ store::ModelInfo plan_model_info(const PlanModel& m, const model::LanguageModel*
                            {"eos", special_token(t, t.eos_id())},
                            {"pad", special_token(t, t.pad_id())}};
     fingerprint_text = c.raw.dump();
-    // Routers as loaded (after a gates file): what the report's gate table shows.
-    if (c.is_moe()) info.gate_stats = merge::model_gate_stats(*lm);
   }
   if (!m.generations.empty()) {
     fingerprint_text += read_file(m.generations);
@@ -179,7 +177,12 @@ store::ModelInfo plan_model_info(const PlanModel& m, const model::LanguageModel*
                                                                   : std::vector<std::string>{};
     }
   }
-  if (lm && lm->config().is_moe()) info.gates_hash = merge::gates_hash(merge::model_gates(*lm));
+  if (lm && lm->config().is_moe()) {
+    info.gates_hash = merge::gates_hash(merge::model_gates(*lm));
+    // Routers as loaded (after a gates file), read as their mode reads them: what the report's gate table shows.
+    const auto mode = merge::parse_gate_mode(info.gate_mode);
+    info.gate_stats = merge::model_gate_stats(*lm, mode ? merge::gate_reading(*mode) : merge::GateReading::Raw);
+  }
   info.content_hash = fingerprint(fingerprint_text);
   return info;
 }

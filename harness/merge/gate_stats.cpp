@@ -55,11 +55,12 @@ nlohmann::json gate_stats_json(const std::vector<LayerGateDiagnostics>& layers) 
   return out;
 }
 
-nlohmann::json model_gate_stats(const model::LanguageModel& model) {
+nlohmann::json model_gate_stats(const model::LanguageModel& model, GateReading reading) {
   std::vector<LayerGateDiagnostics> layers;
   const auto& weights = model.runtime().transformer().weights().layers;
   for (size_t l = 0; l < weights.size(); ++l)
-    if (weights[l].router.defined()) layers.push_back(router_diagnostics(static_cast<int64_t>(l), weights[l].router));
+    if (weights[l].router.defined())
+      layers.push_back(router_diagnostics(static_cast<int64_t>(l), weights[l].router, reading));
   return layers.empty() ? nlohmann::json::object() : gate_stats_json(layers);
 }
 

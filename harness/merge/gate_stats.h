@@ -30,7 +30,8 @@ LayerGateDiagnostics router_diagnostics(int64_t layer, const at::Tensor& router,
 nlohmann::json gate_stats_json(const std::vector<LayerGateDiagnostics>& layers);
 
 // Of every MoE layer of `model` (its routers as loaded, after any gates
-// file); {} for a dense model.
-nlohmann::json model_gate_stats(const model::LanguageModel& model);
+// file), read as `reading` (that of the mode its gates came from: fitted rows
+// centered); {} for a dense model.
+nlohmann::json model_gate_stats(const model::LanguageModel& model, GateReading reading = GateReading::Raw);
 
 }  // namespace moebench::merge

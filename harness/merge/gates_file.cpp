@@ -173,7 +173,7 @@ GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out
   GatesSummary summary;
   summary.gates = compute_gates(in, options);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  summary.diagnostics = diagnose_gates(summary.gates);
+  summary.diagnostics = diagnose_gates(summary.gates, gate_reading(recipe.gate_mode));
   write_gates_file(out, summary.gates, gates_metadata(recipe, options.seed));
   return summary;
 }

@@ -1,15 +1,17 @@
 // The demo's claims, checked on the run that ctest's demo_run fixture made
 // from the shipped world (models/demo): each expert beats the base on its own
 // suite, the oracle-routing merge beats every expert on the mean, both
-// mergekit merges are reported, the `fitted` gates route as intended, the shipped weights reproduce the scores
-// recorded when they were trained, the README quotes those scores, and the
-// report shows every section in Chromium.
+// mergekit merges are reported, the `fitted` gates route as intended, the
+// fitted merge's ablation is in the report with its lineage, the shipped
+// weights reproduce the scores recorded when they were trained, the README
+// quotes those scores, and the report shows every section in Chromium.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -104,6 +106,52 @@ TEST_F(DemoClaims, FittedGatesRouteMostTokensToTheSuitesExpertAndTheMergeBeatsEv
     EXPECT_GT(row("demo-fitted").mean, row(domain).mean) << domain;
 }
 
+// The demo ablates the fitted merge (plan: `variants: shuffle,top-k=1`): the
+// report's ablation section holds the variants against the recipe as written,
+// each with the lineage it ran with, and shuffled prompt sets (each router
+// row fitted to another expert's documents) cost most of what fitting gained.
+TEST_F(DemoClaims, TheFittedMergeIsAblatedAndTheReportShowsIt) {
+  const nlohmann::json* family = nullptr;
+  for (const auto& f : report_->at("ablations"))
+    if (f.value("kind", "") == "ablation" && f.value("reference", "") == "demo-fitted") family = &f;
+  ASSERT_NE(family, nullptr) << "no ablation of demo-fitted in the report";
+  std::map<std::string, nlohmann::json> variants;
+  for (const auto& v : family->at("variants")) variants[v.at("model").get<std::string>()] = v;
+  ASSERT_EQ(variants.size(), 3u);
+  const auto& written = variants.at("demo-fitted");
+  const auto& shuffle = variants.at("demo-fitted/shuffle");
+  const auto& top1 = variants.at("demo-fitted/top-k=1");
+  EXPECT_TRUE(written.at("reference").get<bool>());
+  EXPECT_EQ(shuffle.at("ablation"), "shuffle");
+  EXPECT_EQ(top1.at("ablation"), "top-k=1");
+  for (const auto* v : {&written, &shuffle, &top1}) EXPECT_EQ(v->at("gate_mode"), "fitted");
+  EXPECT_EQ(written.at("experts_per_token"), 2);
+  EXPECT_EQ(top1.at("experts_per_token"), 1);
+  // One expert per token routes with the same gates; shuffled prompts make other gates.
+  EXPECT_EQ(top1.at("gates_hash"), written.at("gates_hash"));
+  EXPECT_NE(shuffle.at("gates_hash"), written.at("gates_hash"));
+  EXPECT_EQ(written.at("gates_hash").get<std::string>().size(), 16u);
+  // The shuffled router sends each suite's tokens elsewhere, so the merge falls to about the base.
+  EXPECT_LT(row("demo-fitted/shuffle").mean, row("demo-fitted").mean - 0.15);
+  EXPECT_LT(row("demo-fitted/shuffle").mean, row("base").mean + 0.05);
+  for (const auto& s : shuffle.at("suites")) EXPECT_LT(s.at("agreement").get<double>(), 0.25) << s.at("suite");
+  // Each variant's prompts are in its lineage: shuffle's expert e has the as-written expert e+1's.
+  const nlohmann::json* fitted = nullptr;
+  const nlohmann::json* shuffled = nullptr;
+  for (const auto& m : report_->at("models")) {
+    if (m.at("name") == "demo-fitted") fitted = &m;
+    if (m.at("name") == "demo-fitted/shuffle") shuffled = &m;
+  }
+  ASSERT_TRUE(fitted && shuffled);
+  const auto& a = fitted->at("expert_models");
+  const auto& b = shuffled->at("expert_models");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t e = 0; e < a.size(); ++e) {
+    EXPECT_EQ(b[e].at("source_model"), a[e].at("source_model"));
+    EXPECT_EQ(b[e].at("positive_prompts"), a[(e + 1) % a.size()].at("positive_prompts")) << "expert " << e;
+  }
+}
+
 TEST_F(DemoClaims, ShippedWeightsReproduceTheRecordedScores) {
   const auto& models = recorded_->at("models");
   ASSERT_EQ(models.size(), scores_->rows.size());
@@ -121,7 +169,7 @@ TEST_F(DemoClaims, ReadmeQuotesTheRecordedScores) {
   ASSERT_NE(begin, std::string::npos);
   ASSERT_NE(end, std::string::npos);
   std::istringstream table(readme.substr(begin, end - begin));
-  const std::regex row_re(R"(^\| `?([a-z-]+)`?[^|]*((\| *[0-9.]+ *)+)\|\s*$)");
+  const std::regex row_re(R"(^\| `?([a-z0-9=/-]+)`?[^|]*((\| *[0-9.]+ *)+)\|\s*$)");
   const auto& models = recorded_->at("models");
   const auto& suites = recorded_->at("suites");
   int rows = 0;
