@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 
 #include "harness/io/tensor_store.h"
 #include "harness/jobs/ablate_job.h"
@@ -15,6 +16,7 @@
 #include "harness/merge/gates_file.h"
 #include "harness/merge/merge_inputs.h"
 #include "harness/store/results_store.h"
+#include "harness/util/atomic_path.h"
 #include "tests/testing/test_env.h"
 
 namespace moebench::jobs {
@@ -256,6 +258,53 @@ models:
   while (q.step()) ablations.push_back(q.text(0));
   EXPECT_EQ(ablations, (std::vector<std::string>{"", "leave-out=math-expert", "leave-out=fact-expert",
                                                  "leave-out=story-expert"}));
+}
+
+// `eval --gates FILE` and a plan's `gates:` record the file's prompts, mode and
+// hash as the model's lineage; gates made for the experts in another order
+// (same shape) are refused before anything runs.
+TEST_F(Ablation, AGatesFileIsStoredWithItsPromptsAndRefusedForOtherExperts) {
+  std::string text = read_file(dir_.path() / "recipe.yml");
+  const std::string other = std::regex_replace(text, std::regex("Count the apples."), "Divide the pie.");
+  moebench::testing::write_text(dir_.path() / "other-prompts.yml", other);
+  const fs::path gates = dir_.path() / "other.safetensors";
+  ASSERT_EQ(run_moebench({"gates", (dir_.path() / "other-prompts.yml").string(), "--out", gates.string()}).exit_code, 0);
+  const fs::path db = dir_.path() / "eval.sqlite";
+  const auto r = run_moebench({"eval", (dir_.path() / "recipe.yml").string(), "--gates", gates.string(), "--suite",
+                               "abl", "--tasks-dir", (dir_.path() / "tasks").string(), "--db", db.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  store::ResultsStore store = store::ResultsStore::open(db);
+  const store::ModelInfo m = store.stored_model(1);
+  EXPECT_EQ(m.gates_file, gates.string());
+  EXPECT_EQ(m.gate_mode, "hidden");
+  EXPECT_EQ(m.experts.at(0).positive_prompts, (std::vector<std::string>{"What is 7 plus 5?", "Divide the pie."}));
+  EXPECT_EQ(m.experts.at(0).negative_prompts, std::vector<std::string>{"Once upon a time"});
+  EXPECT_EQ(m.gates_hash, merge::gates_hash(merge::read_gates_file(gates)));
+
+  // The same experts listed in another order: same shape, rows for the wrong experts.
+  const std::string swapped = std::regex_replace(
+      std::regex_replace(std::regex_replace(text, std::regex("math-expert"), "TMP"), std::regex("fact-expert"),
+                         "math-expert"),
+      std::regex("TMP"), "fact-expert");
+  moebench::testing::write_text(dir_.path() / "swapped.yml", swapped);
+  const fs::path wrong = dir_.path() / "swapped.safetensors";
+  ASSERT_EQ(run_moebench({"gates", (dir_.path() / "swapped.yml").string(), "--out", wrong.string()}).exit_code, 0);
+  const auto refused = run_moebench({"eval", (dir_.path() / "recipe.yml").string(), "--gates", wrong.string(),
+                                     "--suite", "abl", "--tasks-dir", (dir_.path() / "tasks").string()});
+  moebench::testing::expect_one_line_error(
+      refused, {"swapped.safetensors", "made for the experts [fact-expert, math-expert, story-expert]",
+                "recipe.yml has [math-expert, fact-expert, story-expert]"});
+  moebench::testing::write_text(dir_.path() / "gated.yml", fmt::format(R"(plan: gated
+tasks_dir: tasks
+suites: [abl]
+models:
+  - recipe: recipe.yml
+    gates: {}
+)", wrong.string()));
+  const fs::path plan_db = dir_.path() / "gated.sqlite";
+  const auto plan = run_moebench({"run", (dir_.path() / "gated.yml").string(), "--db", plan_db.string()});
+  moebench::testing::expect_one_line_error(plan, {"swapped.safetensors", "made for the experts"});
+  EXPECT_FALSE(fs::exists(plan_db)) << "a plan that cannot run wrote a database";
 }
 
 }  // namespace
