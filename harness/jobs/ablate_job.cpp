@@ -59,7 +59,10 @@ std::vector<std::string> ablation_table(const AblateOutcome& outcome) {
   for (const auto& v : outcome.family.value("variants", nlohmann::ordered_json::array()))
     for (const auto& s : v["suites"])
       if (std::find(suites.begin(), suites.end(), cell(s, "suite")) == suites.end()) suites.push_back(cell(s, "suite"));
-  std::string head = fmt::format("{:<34} {:<14} {:>2}  {:<8}  {:>7}  {:>7}  {:>7}", "model", "gate mode", "k",
+  size_t width = 5;
+  for (const AblationModel& m : outcome.models)
+    width = std::max(width, m.name.size() + (m.ablation.empty() ? 13 : 0));  // " (as written)"
+  std::string head = fmt::format("{:<{}}  {:<14} {:>2}  {:<8}  {:>7}  {:>7}  {:>7}", "model", width, "gate mode", "k",
                                  "gates", "load s", "gates s", "eval s");
   for (const auto& s : suites) head += fmt::format("  {:>18}", s.substr(0, 18));
   lines.push_back(head);
@@ -69,8 +72,8 @@ std::vector<std::string> ablation_table(const AblateOutcome& outcome) {
     nlohmann::ordered_json row;
     for (const auto& v : outcome.family.value("variants", nlohmann::ordered_json::array()))
       if (cell(v, "model") == m.name) row = v;
-    std::string line = fmt::format("{:<34} {:<14} {:>2}  {:<8}  {:>7.2f}  {:>7.2f}  {:>7.2f}",
-                                   m.ablation.empty() ? m.name + " (as written)" : m.name, cell(row, "gate_mode"),
+    std::string line = fmt::format("{:<{}}  {:<14} {:>2}  {:<8}  {:>7.2f}  {:>7.2f}  {:>7.2f}",
+                                   m.ablation.empty() ? m.name + " (as written)" : m.name, width, cell(row, "gate_mode"),
                                    cell(row, "experts_per_token"), cell(row, "gates_hash").substr(0, 8),
                                    m.timing.load_seconds, m.timing.gate_seconds, m.timing.eval_seconds);
     for (const auto& suite : suites) {
