@@ -49,10 +49,7 @@ void register_ablate(CLI::App& app) {
   cmd->add_option("--run-name", a->run_name, "Run key in the database; the same key resumes the run");
   cmd->add_option("--routing", a->routing, "none, summary or tokens (default: tokens with --db, else summary)");
   cmd->add_flag("--json", a->json, "Print the ablation (the report's section 6 family, with timings) as JSON");
-  cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
-                "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
-  cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
-      ->check(CLI::Range(0, 1024));
+  add_sandbox_flags(cmd, a->allow_unsandboxed, a->sandbox_workers);
   a->flags.add_to(cmd, ModelFlags::Use::OwnGates);
   cmd->callback([a] {
     if (a->suites.empty() && a->tasks.empty()) fail_input("ablate", "give --suite or --tasks to evaluate on");

@@ -43,6 +43,8 @@ void register_db(CLI::App& app);
 void register_report(CLI::App& app);
 void register_ablate(CLI::App& app);
 
+// --allow-unsandboxed-code and --sandbox-workers of the commands that run generated code.
+void add_sandbox_flags(CLI::App* command, bool& allow_unsandboxed, int& workers);
 // --device / --seed / --models-dir / --threads / --i-understand-... of merge and gates.
 void add_recipe_flags(CLI::App* command, merge::MergeOptions& options);
 // Per-layer router diagnostics on stdout, warnings on stderr.

@@ -198,10 +198,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--force-expert", a->force_expert,
                   "Oracle routing: send every token to this expert of the recipe (its source_model label)");
   cmd->add_option("--routing", a->routing, "none, summary or tokens (default: tokens with --db, else none)");
-  cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
-                "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
-  cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
-      ->check(CLI::Range(0, 1024));
+  add_sandbox_flags(cmd, a->allow_unsandboxed, a->sandbox_workers);
   cmd->callback([a] { run(*a); });
 }
 

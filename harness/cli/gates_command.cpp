@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "harness/cli/commands.h"
+#include "harness/merge/moe_assembly.h"
 #include "harness/jobs/gate_check.h"
 #include "harness/merge/gate_builder.h"
 #include "harness/merge/merge_inputs.h"
@@ -125,8 +126,8 @@ void register_gates(CLI::App& app) {
     double check_seconds = 0;
     if (plan) {
       const auto start = std::chrono::steady_clock::now();
-      const auto lm = jobs::merged_model_with_gates(recipe, s.gates, a->gates.empty() ? a->recipe : a->gates,
-                                                    a->options, plan->options.load);
+      const auto lm = merge::load_merged_model(recipe, s.gates, a->gates.empty() ? a->recipe : a->gates,
+                                               plan->options.load, a->options);
       agreement = jobs::routing_agreement(*lm, *plan);
       check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }

@@ -41,6 +41,12 @@ void ModelFlags::add_to(CLI::App* command, Use use) {
       "then the working directory)");
 }
 
+void add_sandbox_flags(CLI::App* command, bool& allow_unsandboxed, int& workers) {
+  command->add_flag("--allow-unsandboxed-code", allow_unsandboxed,
+                    "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
+  command->add_option("--sandbox-workers", workers, "Parallel programs (0: all cores)")->check(CLI::Range(0, 1024));
+}
+
 const std::string& ModelFlags::required_model(const std::string& command) const {
   if (model.empty()) fail_input(command, "give the model as MODEL or --model (a directory or a recipe .yml)");
   return model;

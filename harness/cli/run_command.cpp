@@ -24,10 +24,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--shard", a->shard, "Run only shard i/N of the plan's (model, task) units");
   cmd->add_option("--run-name", a->run_key,
                   "Run key; the same key resumes (default: plan@hash@UTC date)");
-  cmd->add_flag("--allow-unsandboxed-code", a->allow_unsandboxed,
-                "Run generated code without bubblewrap if bubblewrap is unusable (dangerous)");
-  cmd->add_option("--sandbox-workers", a->sandbox_workers, "Parallel programs (0: all cores)")
-      ->check(CLI::Range(0, 1024));
+  add_sandbox_flags(cmd, a->allow_unsandboxed, a->sandbox_workers);
   a->flags.add_to(cmd, ModelFlags::Use::OverridePlan);
   cmd->callback([a] {
     jobs::PlanRunOptions options;

@@ -149,23 +149,6 @@ std::vector<SuiteAgreement> routing_agreement(const model::LanguageModel& model,
   return out;
 }
 
-std::shared_ptr<model::LanguageModel> merged_model_with_gates(const merge::MergeRecipe& recipe,
-                                                              const merge::GateSet& gates,
-                                                              const std::string& gates_origin,
-                                                              const merge::MergeOptions& options,
-                                                              const model::LoadOptions& load) {
-  // As merge::load_merged_model, with gates already at hand.
-  merge::MergeOptions opts = options;
-  opts.device = load.device;
-  const merge::MergeInputs in = merge::open_merge_inputs(recipe, opts, merge::InputScope::Full);
-  merge::check_gates_shape(gates, in.config.num_layers, in.config.num_experts, in.config.hidden_size, gates_origin);
-  const model::TensorPlacement placement = model::parse_placement(load, in.config);
-  if (load.threads > 0) at::set_num_threads(load.threads);
-  auto weights = merge::assemble_moe_weights(in, gates, placement, opts.seed);
-  return std::make_shared<model::LanguageModel>(
-      std::make_unique<model::TransformerRuntime>(std::move(weights), in.tokenizer));
-}
-
 merge::GatesSummary recipe_gates_summary(const merge::MergeRecipe& recipe, const merge::MergeOptions& options,
                                          const std::filesystem::path& out) {
   merge::GatesSummary summary;

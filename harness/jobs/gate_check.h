@@ -69,14 +69,6 @@ struct SuiteAgreement {
 // for a dense model.
 std::vector<SuiteAgreement> routing_agreement(const model::LanguageModel& model, const GateCheckPlan& plan);
 
-// The recipe merged in memory with `gates` as its routers (InputError naming
-// `gates_origin` when their shape is not the merged model's). Nothing is written.
-std::shared_ptr<model::LanguageModel> merged_model_with_gates(const merge::MergeRecipe& recipe,
-                                                              const merge::GateSet& gates,
-                                                              const std::string& gates_origin,
-                                                              const merge::MergeOptions& options,
-                                                              const model::LoadOptions& load);
-
 // The gates `moebench gates` reports on: read from options.gates_file when set,
 // else computed, and written to `out` as recipe_gates_to_file when `out` is
 // not empty. Diagnosed as the recipe's gate mode reads them (gate_reading).

@@ -15,6 +15,7 @@
 #include "harness/merge/model_resolver.h"
 #include "harness/util/error.h"
 #include "harness/util/file_input.h"
+#include "harness/util/fnv.h"
 #include "harness/util/text.h"
 #include "harness/util/thread_count.h"
 
@@ -219,11 +220,7 @@ std::vector<int64_t> parse_seeds(const std::string& text, const std::string& whe
   return out;
 }
 
-std::string fingerprint(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
+std::string fingerprint(const std::string& text) { return fnv_hex(fnv1a64(text.data(), text.size())); }
 
 std::vector<WorkUnit> shard_units(size_t models, size_t tasks, int index, int count) {
   std::vector<WorkUnit> out;

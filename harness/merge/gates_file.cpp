@@ -14,6 +14,7 @@
 #include "harness/io/safetensors_writer.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
+#include "harness/util/fnv.h"
 
 namespace fs = std::filesystem;
 
@@ -144,14 +145,9 @@ void check_gates_fit(const GatesLineage& lineage, const MergeRecipe& recipe, con
 }
 
 std::string gates_hash(const GateSet& gates) {
-  // FNV-1a 64 over the shape and the values' bytes, as jobs' fingerprint() does for text.
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](const void* data, size_t n) {
-    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
-  };
-  for (int64_t d : {gates.layers, gates.experts, gates.hidden}) mix(&d, sizeof d);
-  mix(gates.values.data(), gates.values.size() * sizeof(float));
-  return fmt::format("{:016x}", h);
+  uint64_t h = kFnvOffset;
+  for (int64_t d : {gates.layers, gates.experts, gates.hidden}) h = fnv1a64(&d, sizeof d, h);
+  return fnv_hex(fnv1a64(gates.values.data(), gates.values.size() * sizeof(float), h));
 }
 
 GateSet model_gates(const model::LanguageModel& lm) {

@@ -58,16 +58,23 @@ std::shared_ptr<const model::ModelWeights> with_gates(const model::ModelWeights&
   return out;
 }
 
-std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe, const model::LoadOptions& load,
-                                                        const MergeOptions& options) {
+namespace {
+
+// The recipe's inputs opened for the model on `load`'s device and placement;
+// `gates` (given gates, or null: the recipe's own) assembled into it.
+std::shared_ptr<model::LanguageModel> merged_model(const MergeRecipe& recipe, const GateSet* gates,
+                                                   const std::string& gates_origin, const model::LoadOptions& load,
+                                                   const MergeOptions& options) {
   MergeOptions opts = options;
   opts.device = load.device;
   MergeInputs in = open_merge_inputs(recipe, opts, InputScope::Full);
   const model::TensorPlacement placement = model::parse_placement(load, in.config);
   if (load.threads > 0) at::set_num_threads(load.threads);
   std::shared_ptr<const model::ModelWeights> weights;
-  if (opts.gates_file.empty() && gate_mode_needs_experts(recipe.gate_mode) &&
-      placement.dtype == at::kFloat) {
+  if (gates) {
+    check_gates_shape(*gates, in.config.num_layers, in.config.num_experts, in.config.hidden_size, gates_origin);
+    weights = assemble_moe_weights(in, *gates, placement, opts.seed);
+  } else if (opts.gates_file.empty() && gate_mode_needs_experts(recipe.gate_mode) && placement.dtype == at::kFloat) {
     // The gate forwards run the merged model in float32 on this device: one
     // assembly serves them and the evaluation, so each expert is read once.
     weights = assemble_moe_weights(in, GateSet::zeros(in.config), placement, opts.seed);
@@ -77,6 +84,19 @@ std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recip
   }
   return std::make_shared<model::LanguageModel>(
       std::make_unique<model::TransformerRuntime>(std::move(weights), in.tokenizer));
+}
+
+}  // namespace
+
+std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe, const model::LoadOptions& load,
+                                                        const MergeOptions& options) {
+  return merged_model(recipe, nullptr, "", load, options);
+}
+
+std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe, const GateSet& gates,
+                                                        const std::string& gates_origin,
+                                                        const model::LoadOptions& load, const MergeOptions& options) {
+  return merged_model(recipe, &gates, gates_origin, load, options);
 }
 
 }  // namespace moebench::merge

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "harness/merge/gate_builder.h"
 #include "harness/merge/merge_inputs.h"
@@ -48,6 +49,12 @@ std::shared_ptr<const model::ModelWeights> with_gates(const model::ModelWeights&
 // options.gates_file), and assembles the model on
 // load.device / load.dtype ("auto" = the recipe's dtype).
 std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe,
+                                                        const model::LoadOptions& load,
+                                                        const MergeOptions& options = {});
+// The same with `gates` already at hand (checked against the merged model's
+// shape; InputError naming `gates_origin` otherwise).
+std::shared_ptr<model::LanguageModel> load_merged_model(const MergeRecipe& recipe, const GateSet& gates,
+                                                        const std::string& gates_origin,
                                                         const model::LoadOptions& load,
                                                         const MergeOptions& options = {});
 

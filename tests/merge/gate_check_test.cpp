@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/jobs/gate_check.h"
+#include "harness/merge/moe_assembly.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
 #include "tests/merge/merge_test_util.h"
@@ -125,7 +126,7 @@ TEST_F(GateCheck, AgreementIsTheShareOfPromptTokensRoutedFirstToTheSuitesExpert)
   EXPECT_EQ(plan.suites[1].expert, 2);
 
   const merge::GatesSummary gates = recipe_gates_summary(recipe_, options_, "");
-  const auto lm = merged_model_with_gates(recipe_, gates.gates, recipe_path_, options_, plan.options.load);
+  const auto lm = merge::load_merged_model(recipe_, gates.gates, recipe_path_, plan.options.load, options_);
   const std::vector<SuiteAgreement> got = routing_agreement(*lm, plan);
   ASSERT_EQ(got.size(), 2u);
   const std::vector<std::vector<std::string>> questions = {kMath, kCoding};
@@ -162,7 +163,7 @@ TEST_F(GateCheck, AgreementIsTheShareOfPromptTokensRoutedFirstToTheSuitesExpert)
 TEST_F(GateCheck, AModelForcedToOneExpertAgreesWithItsSuiteOnlyAndCompletely) {
   const GateCheckPlan plan = plan_gate_check(recipe_path_, check({"s_math", "s_coding"}));
   const merge::GatesSummary gates = recipe_gates_summary(recipe_, options_, "");
-  const auto forced = merged_model_with_gates(recipe_, gates.gates, recipe_path_, options_, plan.options.load)
+  const auto forced = merge::load_merged_model(recipe_, gates.gates, recipe_path_, plan.options.load, options_)
                           ->with_forced_expert(2, "tiny");  // the coding expert
   const std::vector<SuiteAgreement> got = routing_agreement(*forced, plan);
   ASSERT_EQ(got.size(), 2u);
@@ -193,7 +194,7 @@ TEST_F(GateCheck, ASuiteWithoutAnExpertToExpectIsRefusedBeforeAnyWork) {
 TEST_F(GateCheck, GatesOfAnotherShapeAreRefusedNamingTheirOrigin) {
   const merge::GateSet wrong{2, 4, 64, std::vector<float>(2 * 4 * 64, 0.5f)};
   moebench::testing::expect_input_error(
-      [&] { merged_model_with_gates(recipe_, wrong, "other.safetensors", options_, {}); },
+      [&] { merge::load_merged_model(recipe_, wrong, "other.safetensors", {}, options_); },
       {"other.safetensors", "4 experts", "2 x 3 x 64"});
 }
 
