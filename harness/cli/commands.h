@@ -42,6 +42,7 @@ void register_gates(CLI::App& app);
 void register_db(CLI::App& app);
 void register_report(CLI::App& app);
 void register_ablate(CLI::App& app);
+void register_bench(CLI::App& app);
 
 // --allow-unsandboxed-code and --sandbox-workers of the commands that run generated code.
 void add_sandbox_flags(CLI::App* command, bool& allow_unsandboxed, int& workers);

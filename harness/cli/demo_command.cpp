@@ -29,7 +29,7 @@ void register_demo(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--expert-steps", a->training.expert.steps, "With --retrain: steps of each expert")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--threads", a->threads, "CPU threads (0: libtorch's default)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--threads", a->threads, "CPU threads (0: every core this process may use)")->check(CLI::Range(0, 1024));
   cmd->callback([a] { jobs::run_demo(*a, std::cout); });
 }
 

@@ -25,7 +25,7 @@ void ModelFlags::add_to(CLI::App* command, Use use) {
   device = command->add_option("--device", options.load.device, help("cpu, cuda or cuda:N", "device"));
   dtype = command->add_option("--dtype", options.load.dtype,
                               help("float32, bfloat16, float16 or auto (config's)", "dtype"));
-  threads = command->add_option("--threads", options.load.threads, help("CPU threads (0: libtorch default)", "threads"))
+  threads = command->add_option("--threads", options.load.threads, help("CPU threads (0: every core this process may use)", "threads"))
                 ->check(CLI::Range(0, max_thread_count()));
   if (!plan) {
     device->capture_default_str();
@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   moebench::cli::register_merge(app);
   moebench::cli::register_gates(app);
   moebench::cli::register_ablate(app);
+  moebench::cli::register_bench(app);
   moebench::cli::register_db(app);
   moebench::cli::register_report(app);
   moebench::cli::record_invocation(argc, argv);

@@ -26,7 +26,7 @@ void add_recipe_flags(CLI::App* cmd, merge::MergeOptions& options) {
   cmd->add_option("--models-dir", options.search_dirs,
                   "Directory relative model paths are tried against (repeatable; default: the "
                   "recipe's directory, then the working directory)");
-  cmd->add_option("--threads", options.threads, "CPU threads (0: libtorch default)")
+  cmd->add_option("--threads", options.threads, "CPU threads (0: every core this process may use)")
       ->check(CLI::Range(0, max_thread_count()));
   cmd->add_flag("--i-understand-this-is-not-useful-without-training", options.allow_all_same,
                 "Allow a recipe whose experts are all the same model (as mergekit-moe)");

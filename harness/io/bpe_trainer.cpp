@@ -36,7 +36,7 @@ void add_words(std::string_view line, bool lone_newlines, std::map<Word, int64_t
 }  // namespace
 
 SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, int vocab_size,
-                                       bool lone_newlines) {
+                                       bool lone_newlines, bool fill_unused) {
   const int reserved = 3 + 256;
   if (vocab_size <= reserved) {
     fail_input("tokenizer training", "vocab_size must exceed {} (specials and bytes), got {}",
@@ -73,6 +73,7 @@ SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, i
         best_n = n;
       }
     }
+    if (!best && fill_unused) break;
     if (!best) {
       fail_input("tokenizer training", "the corpus yields only {} merges, {} needed for vocab_size {}",
                  merges.size(), n_merges, vocab_size);
@@ -106,6 +107,9 @@ SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, i
   for (int i = 0; i < n_chars; ++i) {
     pieces.push_back({by_freq[i].second, -static_cast<float>(merges.size() + i), Type::Normal});
   }
+  // Pieces no text can reach: no merge produces "<unused", so BPE never gets there.
+  for (int i = 0; static_cast<int>(pieces.size()) < vocab_size; ++i)
+    pieces.push_back({fmt::format("<unused{}>", i), 0, Type::Unused});
   SentencePieceModel::Spec spec;
   spec.byte_fallback = true;
   spec.remove_extra_whitespaces = false;  // as Llama's tokenizer

@@ -17,7 +17,11 @@ namespace moebench::io {
 // <0x0A>, as in Llama's own tokenizer; then the pieces of a text before a line
 // break do not depend on what follows it, so a prompt that ends at a line
 // break is tokenized as the same text was in training.
+// `fill_unused`: when the corpus runs out of merges, the rest of the
+// vocabulary is unused pieces "<unusedN>" (as some released tokenizers pad
+// theirs), so a model of any vocabulary size gets a tokenizer; otherwise
+// that is an InputError.
 SentencePieceModel train_bpe_tokenizer(const std::vector<std::string>& corpus, int vocab_size,
-                                       bool lone_newlines = false);
+                                       bool lone_newlines = false, bool fill_unused = false);
 
 }  // namespace moebench::io

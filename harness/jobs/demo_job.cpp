@@ -1,6 +1,5 @@
 #include "harness/jobs/demo_job.h"
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "harness/jobs/demo_summary.h"
 #include "harness/jobs/demo_training.h"
 #include "harness/jobs/plan_runner.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/util/thread_count.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
@@ -73,10 +73,8 @@ DemoResult run_demo(const DemoOptions& options, std::ostream& out) {
   auto announce = [&](const std::string& what) { out << fmt::format("[{}/{}] {}\n", ++step, steps, what) << std::flush; };
   if (options.retrain) {
     announce("training the demo models (about 10 minutes on 2 cores)");
-    if (options.threads > 0) {
-      check_thread_count(options.threads, "--threads");
-      at::set_num_threads(options.threads);
-    }
+    check_thread_count(options.threads, "--threads");
+    model::use_cpu_threads(options.threads);
     retrain_demo_world(options.training, world_dir, out);
   }
   check_world(world_dir);

@@ -24,7 +24,7 @@ struct DemoOptions {
   // scores in world_dir/scores.json.
   bool retrain = false;
   DemoTrainingOptions training = default_demo_training();
-  int threads = 0;  // 0: libtorch's default
+  int threads = 0;  // CPU threads; 0: every core this process may use
   PlanProgressOptions progress;
 };
 

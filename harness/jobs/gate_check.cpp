@@ -1,6 +1,5 @@
 #include "harness/jobs/gate_check.h"
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -13,6 +12,7 @@
 #include "harness/jobs/plan_check.h"
 #include "harness/merge/merge_inputs.h"
 #include "harness/merge/moe_assembly.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
 #include "harness/util/progress.h"
@@ -155,7 +155,7 @@ merge::GatesSummary recipe_gates_summary(const merge::MergeRecipe& recipe, const
   if (options.gates_file.empty() && !out.empty()) {
     summary = merge::recipe_gates_to_file(recipe, out, options);
   } else {
-    if (options.threads > 0) at::set_num_threads(options.threads);
+    model::use_cpu_threads(options.threads);
     // A gates file needs only the merged model's shape; computed gates what their mode reads.
     const bool full = options.gates_file.empty() && merge::gate_mode_needs_experts(recipe.gate_mode);
     const merge::MergeInputs in =

@@ -1,6 +1,5 @@
 #include "harness/jobs/model_loader.h"
 
-#include <ATen/Parallel.h>
 
 #include <nlohmann/json.hpp>
 
@@ -9,6 +8,7 @@
 
 #include "harness/merge/gates_file.h"
 #include "harness/merge/moe_assembly.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/model/language_model_impl.h"
 
 namespace moebench::jobs {
@@ -45,7 +45,7 @@ ModelLoader::Kept& ModelLoader::recipe_weights(const std::string& path, double* 
   k->merge_options.threads = options_.load.threads;
   k->merge_options.device = options_.load.device;
   k->inputs = merge::open_merge_inputs(merge::MergeRecipe::load(path), k->merge_options, merge::InputScope::Full);
-  if (options_.load.threads > 0) at::set_num_threads(options_.load.threads);
+  model::use_cpu_threads(options_.load.threads);
   const model::TensorPlacement placement = model::parse_placement(options_.load, k->inputs.config);
   k->gate_load = options_.load;
   k->gate_load.dtype = "float32";

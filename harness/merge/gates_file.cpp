@@ -1,7 +1,6 @@
 #include "harness/merge/gates_file.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -12,6 +11,7 @@
 
 #include "harness/io/safetensors_file.h"
 #include "harness/io/safetensors_writer.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
 #include "harness/util/fnv.h"
@@ -162,7 +162,7 @@ GateSet model_gates(const model::LanguageModel& lm) {
 }
 
 GatesSummary recipe_gates_to_file(const MergeRecipe& recipe, const fs::path& out, const MergeOptions& options) {
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  model::use_cpu_threads(options.threads);
   MergeInputs in = open_merge_inputs(
       recipe, options, gate_mode_needs_experts(recipe.gate_mode) ? InputScope::Full : InputScope::GatesOnly);
   const auto start = std::chrono::steady_clock::now();

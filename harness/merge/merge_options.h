@@ -16,7 +16,7 @@ struct MergeOptions {
   // "cuda:N". Gates are always computed in float32 (mergekit runs the base in
   // bfloat16; see ../shared/reference/README.md for the effect).
   std::string device = "auto";
-  // CPU intra-op threads for the gate forward and dtype conversions (0: libtorch's default).
+  // CPU threads for the gate forward and dtype conversions (0: every core this process may use).
   int threads = 0;
   // mergekit's --i-understand-this-is-not-useful-without-training: allow a
   // recipe whose experts are all the same model (useful before training).

@@ -1,6 +1,5 @@
 #include "harness/merge/mixtral_writer.h"
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -14,6 +13,7 @@
 #include "harness/merge/recipe_checks.h"
 #include "harness/merge/source_pages.h"
 #include "harness/merge/staged_directory.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/util/atomic_path.h"
 #include "harness/util/error.h"
 #include "harness/util/progress.h"
@@ -176,7 +176,7 @@ MergeSummary write_mixtral(const MergeInputs& in, const GateSet& gates, StagedDi
 
 MergeSummary merge_recipe_to_directory(const MergeRecipe& recipe, const fs::path& out_dir,
                                        const MergeOptions& options) {
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  model::use_cpu_threads(options.threads);
   check_output_apart_from_inputs(recipe, options, out_dir, "--out");
   MergeInputs in = open_merge_inputs(recipe, options, InputScope::Full);
   // Staged before the gate forward, which may be slow: what is at out_dir now

@@ -1,10 +1,10 @@
 #include "harness/merge/moe_assembly.h"
 
-#include <ATen/Parallel.h>
 
 #include "harness/merge/gates_file.h"
 #include "harness/merge/merge_tensors.h"
 #include "harness/merge/source_pages.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/model/language_model_impl.h"
 
 namespace moebench::merge {
@@ -69,7 +69,7 @@ std::shared_ptr<model::LanguageModel> merged_model(const MergeRecipe& recipe, co
   opts.device = load.device;
   MergeInputs in = open_merge_inputs(recipe, opts, InputScope::Full);
   const model::TensorPlacement placement = model::parse_placement(load, in.config);
-  if (load.threads > 0) at::set_num_threads(load.threads);
+  model::use_cpu_threads(load.threads);
   std::shared_ptr<const model::ModelWeights> weights;
   if (gates) {
     check_gates_shape(*gates, in.config.num_layers, in.config.num_experts, in.config.hidden_size, gates_origin);

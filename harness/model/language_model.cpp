@@ -1,6 +1,5 @@
 #include "harness/model/language_model.h"
 
-#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 
 #include <fmt/ranges.h>
@@ -9,6 +8,7 @@
 #include <optional>
 
 #include "harness/io/tensor_store.h"
+#include "harness/model/cpu_threads.h"
 #include "harness/model/language_model_impl.h"
 #include "harness/util/error.h"
 #include "harness/util/thread_count.h"
@@ -107,9 +107,7 @@ std::shared_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& 
                                                    const LoadOptions& options) {
   io::ModelConfig config = io::ModelConfig::load(model_dir);
   TensorPlacement placement = parse_placement(options, config);
-  // 0 keeps libtorch's choice: on the 2-core machine measured (see
-  // tests/bench/RESULTS.md) its single intra-op thread was 3x faster than two.
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  use_cpu_threads(options.threads);
   auto tokenizer = io::Tokenizer::load(model_dir);
   auto store = io::TensorStore::open(model_dir);
   auto weights = load_model_weights(config, store, placement);

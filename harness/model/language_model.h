@@ -17,7 +17,7 @@ namespace moebench::model {
 struct LoadOptions {
   std::string device = "cpu";   // "cpu", "cuda", "cuda:N"
   std::string dtype = "float32";  // "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16)
-  int threads = 0;              // CPU intra-op threads; 0 keeps libtorch's default
+  int threads = 0;              // CPU threads (see cpu_threads.h); 0: every core this process may use
   // Where these options came from, for messages: empty means the command-line
   // flags (--device, --dtype); a plan sets "plan.yml: settings".
   std::string origin;

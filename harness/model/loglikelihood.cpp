@@ -71,6 +71,28 @@ class WindowRoutingSink : public RoutingSink {
   std::vector<uint8_t> valid_;
 };
 
+struct TargetScores {
+  at::Tensor logprobs;  // [M] fp32 on CPU: log-probability of each target
+  at::Tensor greedy;    // [M] bool on CPU: the target is the argmax
+};
+
+// The targets' log-probabilities under the logits of hidden rows [M, H], a
+// chunk of rows at a time: a batch's logits are never held whole (16 x 512
+// positions x a 32000 vocabulary are 1 GiB in fp32), and a chunk's buffers
+// are small enough for the allocator to reuse them.
+TargetScores score_targets(const Transformer& model, const at::Tensor& rows, const at::Tensor& targets) {
+  constexpr int64_t kRowsPerChunk = 128;
+  std::vector<at::Tensor> logprobs, greedy;
+  for (int64_t begin = 0; begin < rows.size(0); begin += kRowsPerChunk) {
+    const int64_t n = std::min(kRowsPerChunk, rows.size(0) - begin);
+    const at::Tensor lp = at::log_softmax(model.logits(rows.narrow(0, begin, n)), -1);  // fp32 [n, V]
+    const at::Tensor target = targets.narrow(0, begin, n);
+    logprobs.push_back(lp.gather(1, target.unsqueeze(1)).squeeze(1));
+    greedy.push_back(lp.argmax(-1) == target);
+  }
+  return {at::cat(logprobs).to(at::kCPU), at::cat(greedy).to(at::kCPU)};
+}
+
 // LanguageModel::loglikelihood; with share_contexts, requests of one context
 // (multiple choice) get one context pass, whose routing is reported under the
 // first of them only.
@@ -143,12 +165,9 @@ std::vector<LoglikelihoodResult> score_requests(const TransformerRuntime& runtim
     const auto device = hidden.device();
     at::Tensor picked = hidden.reshape({-1, hidden.size(-1)})
                             .index_select(0, at::tensor(flat_positions).to(device));
-    at::Tensor logprobs = at::log_softmax(model.logits(picked), -1);  // fp32 [M, V]
-    at::Tensor target_t = at::tensor(targets).to(device);
-    at::Tensor token_lp = logprobs.gather(1, target_t.unsqueeze(1)).squeeze(1).to(at::kCPU);
-    at::Tensor greedy = (logprobs.argmax(-1) == target_t).to(at::kCPU);
-    const float* lp = token_lp.data_ptr<float>();
-    const bool* g = greedy.data_ptr<bool>();
+    const TargetScores scored = score_targets(model, picked, at::tensor(targets).to(device));
+    const float* lp = scored.logprobs.data_ptr<float>();
+    const bool* g = scored.greedy.data_ptr<bool>();
     size_t k = 0;
     for (size_t j = begin; j < end; ++j) {
       LoglikelihoodResult& res = results[order[j]];

@@ -351,7 +351,9 @@ std::string train_tiny_tokenizer(int64_t vocab_size) {
   if (vocab_size < kTinyMinVocab || vocab_size > (1 << 20))
     fail_input(where, "vocab_size = {} is outside [{}, 2^20]", vocab_size, kTinyMinVocab);
   try {
-    return io::train_bpe_tokenizer(tiny_corpus_lines(), static_cast<int>(vocab_size)).serialize();
+    return io::train_bpe_tokenizer(tiny_corpus_lines(), static_cast<int>(vocab_size), /*lone_newlines=*/false,
+                                   /*fill_unused=*/true)
+        .serialize();
   } catch (const InputError& e) {
     fail_input(where, "vocab_size = {} does not fit the built-in corpus: {}", vocab_size, e.what());
   }

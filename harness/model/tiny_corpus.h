@@ -25,8 +25,9 @@ constexpr int64_t kTinyMinVocab = 300;
 // own trainer (io::train_bpe_tokenizer; libsentencepiece must not share a
 // process with libtorch, see io/sentencepiece_model.h), and returns the
 // serialized ModelProto, i.e. the bytes of tokenizer.model. Deterministic.
-// InputError naming vocab_size when it is below kTinyMinVocab or above what
-// the corpus can supply (about 2800 pieces).
+// Beyond what the corpus supplies (about 2800 pieces) the vocabulary is
+// filled with unused pieces, so benchmark shapes (Llama's 32000) get one too.
+// InputError naming vocab_size when it is below kTinyMinVocab or above 2^20.
 std::string train_tiny_tokenizer(int64_t vocab_size);
 // train_tiny_tokenizer behind a process-wide cache (thread-safe): training at
 // 512 takes a few hundred milliseconds, and tests build many tiny models.

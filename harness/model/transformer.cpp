@@ -1,7 +1,11 @@
 #include "harness/model/transformer.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <cmath>
 
+#include "harness/model/attention.h"
+#include "harness/model/expert_mlp.h"
 #include "harness/model/torch_compat.h"
 #include "harness/util/error.h"
 
@@ -48,11 +52,6 @@ at::Tensor rotate_half(const at::Tensor& x) {
   return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
-at::Tensor swiglu(const at::Tensor& x, const ExpertWeights& e) {
-  // down(silu(gate(x)) * up(x))
-  return at::linear(at::silu(at::linear(x, e.gate)) * at::linear(x, e.up), e.down);
-}
-
 // Host copies of what every routing event of one forward pass shares.
 struct RoutingContext {
   at::Tensor positions, valid;  // [B*T] int64 / uint8 on CPU
@@ -92,7 +91,6 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
 
   // Keys are identified by absolute position: query p sees keys at positions <= p
   // (and > p - sliding_window). With a cache, stale slots beyond p stay invisible.
-  at::Tensor key_pos, key_ok;
   int64_t key_len = T;
   if (cache) {
     key_len = batch.start.max().item<int64_t>() + T;
@@ -100,20 +98,27 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
       throw std::runtime_error("KV cache too small: need " + std::to_string(key_len) +
                                " slots, have " + std::to_string(cache->capacity));
     }
-    key_pos = at::arange(key_len, ids.options()).unsqueeze(0).expand({B, key_len});
-    key_ok = at::ones({B, key_len}, ids.options().dtype(at::kBool));
-  } else {
-    key_pos = positions;
-    key_ok = batch.valid.to(device);
   }
-  at::Tensor keep = key_pos.unsqueeze(1) <= positions.unsqueeze(2);  // [B, T, S]
-  if (c.sliding_window) keep &= key_pos.unsqueeze(1) > positions.unsqueeze(2) - *c.sliding_window;
-  keep &= key_ok.unsqueeze(1);
-  // Every query also sees its own slot, so a padding query (e.g. left padding)
-  // never has all keys masked: that would give NaN rows, and NaN values poison
-  // real rows through 0 * NaN in the attention product.
-  keep |= key_pos.unsqueeze(1) == positions.unsqueeze(2);
-  keep = keep.unsqueeze(1);                                             // [B, 1, T, S]
+  const Attending attending = attending_of(batch, cache != nullptr, key_len);
+  at::Tensor keep;  // [B, 1, T, S] for the masked form; undefined otherwise
+  if (attending == Attending::Masked) {
+    at::Tensor key_pos, key_ok;
+    if (cache) {
+      key_pos = at::arange(key_len, ids.options()).unsqueeze(0).expand({B, key_len});
+      key_ok = at::ones({B, key_len}, ids.options().dtype(at::kBool));
+    } else {
+      key_pos = positions;
+      key_ok = batch.valid.to(device);
+    }
+    keep = key_pos.unsqueeze(1) <= positions.unsqueeze(2);  // [B, T, S]
+    if (c.sliding_window) keep &= key_pos.unsqueeze(1) > positions.unsqueeze(2) - *c.sliding_window;
+    keep &= key_ok.unsqueeze(1);
+    // Every query also sees its own slot, so a padding query (e.g. left padding)
+    // never has all keys masked: that would give NaN rows, and NaN values poison
+    // real rows through 0 * NaN in the attention product.
+    keep |= key_pos.unsqueeze(1) == positions.unsqueeze(2);
+    keep = keep.unsqueeze(1);  // [B, 1, T, S]
+  }
 
   // RoPE tables: cos/sin of cat(freqs, freqs), computed in fp32, cast to the model dtype.
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
@@ -127,8 +132,8 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& layer = w_->layers[l];
     if (taps.layer_inputs) taps.layer_inputs->push_back(h);
-    h = h + attention(layer, l, rms_norm(h, layer.input_norm, c.rms_norm_eps), cos, sin, keep,
-                      batch, cache, key_len);
+    h = h + attention(layer, l, rms_norm(h, layer.input_norm, c.rms_norm_eps), cos, sin, attending,
+                      keep, batch, cache, key_len);
     at::Tensor x = rms_norm(h, layer.post_norm, c.rms_norm_eps);
     if (taps.router_inputs) taps.router_inputs->push_back(x);
     h = h + (layer.router.defined()
@@ -140,18 +145,40 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const {
-  return at::linear(hidden, w_->lm_head).to(at::kFloat);
+  return project(hidden, w_->lm_head).to(at::kFloat);
+}
+
+Transformer::Attending Transformer::attending_of(const ForwardBatch& batch, bool cached,
+                                                 int64_t key_len) const {
+  // Training keeps the masked form its gradients were written against.
+  if (at::GradMode::is_enabled()) return Attending::Masked;
+  const auto& window = w_->config.sliding_window;
+  if (window && key_len > *window) return Attending::Masked;
+  const int64_t T = batch.ids.size(1);
+  const at::Tensor start = batch.start.to(at::kCPU);
+  const int64_t first = start.min().item<int64_t>(), last = start.max().item<int64_t>();
+  // One new token per row, all at one position: every cached key up to it is visible.
+  if (cached && T == 1 && first == last) return Attending::All;
+  // Rows from position 0, right-padded: causal order alone keeps every real
+  // query from its row's padding (which comes after it), and what padding
+  // queries see is never read.
+  if (first == 0 && last == 0 && w_->embed.is_cpu()) {
+    const at::Tensor valid = batch.valid.to(at::kCPU);
+    const at::Tensor prefix = at::arange(T).unsqueeze(0) < valid.sum(1, /*keepdim=*/true);
+    if (at::equal(valid, prefix)) return Attending::Causal;
+  }
+  return Attending::Masked;
 }
 
 at::Tensor Transformer::attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
-                                  const at::Tensor& cos, const at::Tensor& sin,
+                                  const at::Tensor& cos, const at::Tensor& sin, Attending attending,
                                   const at::Tensor& keep, const ForwardBatch& batch,
                                   KVCache* cache, int64_t key_len) const {
   const auto& c = w_->config;
   const int64_t B = x.size(0), T = x.size(1), D = c.head_dim;
-  at::Tensor q = at::linear(x, layer.q).view({B, T, c.num_heads, D}).transpose(1, 2);
-  at::Tensor k = at::linear(x, layer.k).view({B, T, c.num_kv_heads, D}).transpose(1, 2);
-  at::Tensor v = at::linear(x, layer.v).view({B, T, c.num_kv_heads, D}).transpose(1, 2);
+  at::Tensor q = project(x, layer.q).view({B, T, c.num_heads, D}).transpose(1, 2);
+  at::Tensor k = project(x, layer.k).view({B, T, c.num_kv_heads, D}).transpose(1, 2);
+  at::Tensor v = project(x, layer.v).view({B, T, c.num_kv_heads, D}).transpose(1, 2);
   q = q * cos + rotate_half(q) * sin;
   k = k * cos + rotate_half(k) * sin;
   if (cache) {
@@ -163,8 +190,10 @@ at::Tensor Transformer::attention(const LayerWeights& layer, int64_t index, cons
     k = cache->k[index].narrow(2, 0, key_len);
     v = cache->v[index].narrow(2, 0, key_len);
   }
-  at::Tensor out = compat::grouped_attention(q, k, v, keep, 1.0 / std::sqrt(double(D)));
-  return at::linear(out.transpose(1, 2).reshape({B, T, c.num_heads * D}), layer.o);
+  const double scale = 1.0 / std::sqrt(double(D));
+  at::Tensor out = attending == Attending::Causal ? causal_attention(q, k.narrow(2, 0, T), v.narrow(2, 0, T), scale)
+                                                  : compat::grouped_attention(q, k, v, keep, scale);
+  return project(out.transpose(1, 2).reshape({B, T, c.num_heads * D}), layer.o);
 }
 
 at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::Tensor& x,
@@ -180,16 +209,9 @@ at::Tensor Transformer::moe(const LayerWeights& layer, int64_t index, const at::
   if (routed) routed->push_back({index, top_i, top_w, with_probabilities ? probs : at::Tensor()});
 
   at::Tensor weights = top_w.to(x.scalar_type());
-  at::Tensor out = at::zeros_like(tokens);
-  for (int64_t e = 0; e < c.num_experts; ++e) {
-    at::Tensor hit = (top_i == e).nonzero();  // [M, 2]: (token, slot)
-    if (hit.size(0) == 0) continue;
-    at::Tensor tok = hit.select(1, 0), slot = hit.select(1, 1);
-    at::Tensor y = swiglu(tokens.index_select(0, tok), layer.experts[e]) *
-                   weights.index({tok, slot}).unsqueeze(1);
-    out.index_add_(0, tok, y);
-  }
-  return out.view({B, T, H});
+  // Training keeps the per-expert form its gradients were written against.
+  const bool grouped = !at::GradMode::is_enabled();
+  return (grouped ? moe_grouped : moe_per_expert)(tokens, top_i, weights, layer.experts).view({B, T, H});
 }
 
 at::Tensor Transformer::forced_moe(const LayerWeights& layer, int64_t index, const at::Tensor& tokens,

@@ -63,8 +63,14 @@ class Transformer {
   int forced_expert() const { return forced_expert_; }  // -1: the router decides
 
  private:
+  // How the queries of a pass see the keys: through a [B, 1, T, S] mask; all
+  // of them (one decoding step at one position); or causally from position 0
+  // (scoring and prompts without left padding: the blocked fast path).
+  enum class Attending { Masked, All, Causal };
+  Attending attending_of(const ForwardBatch& batch, bool cached, int64_t key_len) const;
   at::Tensor attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
-                       const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& keep,
+                       const at::Tensor& cos, const at::Tensor& sin, Attending attending,
+                       const at::Tensor& keep,
                        const ForwardBatch& batch, KVCache* cache, int64_t key_len) const;
   // One MoE layer's routing decisions, kept where they were computed until the
   // pass ends: the tap then costs one host copy per pass, not one per layer

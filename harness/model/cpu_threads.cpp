@@ -1,0 +1,71 @@
+#include "harness/model/cpu_threads.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
+#include <sched.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace moebench::model {
+namespace {
+
+int env_threads() {
+  for (const char* name : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+    const char* value = std::getenv(name);
+    if (value && std::atoi(value) > 0) return std::atoi(value);
+  }
+  return 0;
+}
+
+int affinity_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// OpenBLAS's controls, looked up at run time: libtorch reaches BLAS through
+// libblas.so.3, which may be another implementation (or MKL on GPU images).
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+SetThreads blas_set() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
+GetThreads blas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
+
+// Score and activation buffers of a forward pass are megabytes each and freed
+// every layer; glibc returns such blocks to the kernel at once and the next
+// layer takes page faults to map them again. Keeping freed memory in the heap
+// (up to glibc's largest mmap threshold) lets the next layer reuse it.
+void keep_freed_buffers() {
+  static const bool done = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
+int use_cpu_threads(int threads) {
+  keep_freed_buffers();
+  if (threads <= 0) threads = env_threads();
+  if (threads <= 0) threads = affinity_cores();
+  SetThreads set = blas_set();
+  if (!set) {
+    // Another BLAS (MKL) runs inside libtorch's own threads: give them the cores.
+    at::set_num_threads(threads);
+    return threads;
+  }
+  if (at::get_num_threads() != 1) at::set_num_threads(1);
+  set(threads);
+  return blas_threads();
+}
+
+int blas_threads() {
+  GetThreads get = blas_get();
+  return get ? get() : at::get_num_threads();
+}
+
+}  // namespace moebench::model
