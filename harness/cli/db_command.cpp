@@ -114,14 +114,19 @@ void register_db(CLI::App& app) {
 
   auto into = std::make_shared<std::string>();
   auto sources = std::make_shared<std::vector<std::string>>();
+  auto merge_options = std::make_shared<store::MergeOptions>();
   auto* merge = db->add_subcommand(
-      "merge", "Merge shard databases into one (created if missing, only once every shard is in; idempotent)");
+      "merge", "Merge shard databases into one once every shard of their runs is complete "
+               "(target created if missing, only when all are in; idempotent)");
   merge->add_option("--db", *into, "target database")->required();
   merge->add_option("SHARDS", *sources, "databases to merge in")->required();
-  merge->callback([into, sources] {
+  merge->add_flag("--allow-incomplete", merge_options->allow_incomplete,
+                  "merge runs with shards still running, interrupted, failed or missing (refused otherwise)");
+  merge->callback([into, sources, merge_options] {
     check_output_file(*into, "--db");
     std::vector<std::filesystem::path> paths(sources->begin(), sources->end());
-    store::MergeStats s = store::merge_databases_into(*into, paths);  // checks every source first
+    // Checks every source first, and that their runs' shards are all complete.
+    store::MergeStats s = store::merge_databases_into(*into, paths, *merge_options);
     std::cout << fmt::format(
         "merged {} database(s) into {}: {} samples added, {} already present; "
         "{} runs, {} models, {} tasks new; {} (run, model, task) groups updated\n",

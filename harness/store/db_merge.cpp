@@ -8,6 +8,7 @@
 #include "harness/store/routing_aggregates.h"
 #include "harness/store/run_shards.h"
 #include "harness/store/schema.h"
+#include "harness/store/shard_check.h"
 #include "harness/store/store_clock.h"
 #include "harness/store/suite_scores.h"
 #include "harness/util/atomic_path.h"
@@ -284,15 +285,30 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 
 }  // namespace
 
-void check_merge_sources(const fs::path& target, const std::vector<fs::path>& sources) {
+void check_merge_sources(const fs::path& target, const std::vector<fs::path>& sources,
+                         const MergeOptions& options) {
+  ShardReports shards;
   for (const auto& source : sources) {
     Database src = open_source(source, target);
     require_current_schema(src);
+    if (!options.allow_incomplete) shards.add(src, /*merging=*/true);
   }
+  if (options.allow_incomplete) return;
+  std::error_code ec;
+  if (fs::is_regular_file(target, ec)) {  // its reports of the same shards count too
+    DatabaseOptions read_only;
+    read_only.read_only = true;
+    Database existing(target.string(), read_only);
+    // An older target has no shard reports to add; the merge migrates it.
+    if (schema_version(existing) == kSchemaVersion) shards.add(existing, /*merging=*/false);
+  }
+  const std::vector<ShardGap> gaps = shards.gaps();
+  if (!gaps.empty()) throw StoreError(describe_shard_gaps(gaps), 0);
 }
 
-MergeStats merge_databases_into(const fs::path& target, const std::vector<fs::path>& sources) {
-  check_merge_sources(target, sources);
+MergeStats merge_databases_into(const fs::path& target, const std::vector<fs::path>& sources,
+                                const MergeOptions& options) {
+  check_merge_sources(target, sources, options);
   std::error_code ec;
   if (fs::exists(fs::symlink_status(target, ec))) {
     ResultsStore store = ResultsStore::open(target);

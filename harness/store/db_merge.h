@@ -15,6 +15,8 @@
 // Runs with one key become one run; each source's run_shards rows join it
 // (the newer report of a shard replacing an older one), and the run's status,
 // times, hosts and shard list are recomputed from them (run_shards.h).
+// `moebench db merge` also refuses sources whose runs are not finished
+// (shard_check.h) unless told to merge what is there.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,14 @@ struct MergeStats {
   int64_t groups_updated = 0;  // (run, model, task) whose aggregates/scores came from a source
 };
 
+struct MergeOptions {
+  // false: refuse when a run in the sources has a shard that is not complete
+  // (running, interrupted, failed) or, sharded i/N, a shard that neither the
+  // sources nor an existing target report. true: merge what is there, a
+  // partial leaderboard that a later merge of the same shards completes.
+  bool allow_incomplete = false;
+};
+
 // Merges `sources` into `target`, each source in one transaction (a failure
 // leaves the target as it was before that source). Throws StoreError for a
 // source that is missing, not a moebench database, of another schema version,
@@ -39,9 +49,12 @@ struct MergeStats {
 MergeStats merge_databases(ResultsStore& target, const std::vector<std::filesystem::path>& sources);
 
 // Opens every source read-only and checks it as merge_databases would (exists,
-// a moebench database of this schema version, not `target` itself), creating
-// no target. StoreError naming the first bad source.
-void check_merge_sources(const std::filesystem::path& target, const std::vector<std::filesystem::path>& sources);
+// a moebench database of this schema version, not `target` itself), then,
+// unless options.allow_incomplete, that every shard of their runs is complete
+// and present, counting what an existing `target` holds; creates no target.
+// StoreError naming the first bad source, or every incomplete shard.
+void check_merge_sources(const std::filesystem::path& target, const std::vector<std::filesystem::path>& sources,
+                         const MergeOptions& options = {});
 
 // `moebench db merge`: check_merge_sources first; then an existing `target`
 // is merged into in place (merge_databases), and a new one is built under a
@@ -49,6 +62,7 @@ void check_merge_sources(const std::filesystem::path& target, const std::vector<
 // in, so a failure or a kill leaves no target at all (InputError, and
 // `target` is not replaced, when one appears meanwhile).
 MergeStats merge_databases_into(const std::filesystem::path& target,
-                                const std::vector<std::filesystem::path>& sources);
+                                const std::vector<std::filesystem::path>& sources,
+                                const MergeOptions& options = {});
 
 }  // namespace moebench::store

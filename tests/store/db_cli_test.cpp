@@ -82,6 +82,21 @@ TEST_F(DbCli, MergeShardsThenReadTheUnion) {
   EXPECT_EQ(runs[0]["shard"], "0/2,1/2");
 }
 
+// A shard that no database given reports is refused in one line, before a
+// target exists; --allow-incomplete merges what is there.
+TEST_F(DbCli, MergeRefusesAMissingShardUnlessAllowed) {
+  const auto a = (dir.path() / "a.sqlite").string(), merged = (dir.path() / "merged.sqlite").string();
+  write_db(a, "0/2", "arc");
+  moebench::testing::expect_one_line_error(
+      run_moebench({"db", "merge", "--db", merged, a}),
+      {"run 'nightly' shard 1/2 is in none of the databases given", "--allow-incomplete"});
+  EXPECT_FALSE(fs::exists(merged));
+  auto r = run_moebench({"db", "merge", "--db", merged, a, "--allow-incomplete"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("3 samples added"));
+  EXPECT_THAT(run_moebench({"db", "merge", "--help"}).out, HasSubstr("--allow-incomplete"));
+}
+
 TEST_F(DbCli, BadInputNamesTheFileAndExitsWithTwo) {
   auto r = run_moebench({"db", "runs", "--db", (dir.path() / "missing.sqlite").string()});
   EXPECT_EQ(r.exit_code, 2);

@@ -8,6 +8,7 @@
 
 #include "harness/store/db_merge.h"
 #include "harness/store/schema.h"
+#include "tests/testing/canonical_rows.h"
 #include "tests/testing/size_estimate.h"
 #include "tests/store/store_fixtures.h"
 #include "tests/testing/test_env.h"
@@ -72,47 +73,6 @@ void do_work(ResultsStore& store, const std::string& shard, size_t pair, int64_t
   store.finish_run(run, RunStatus::Complete);
 }
 
-// Everything but row ids (and the per-shard host/shard columns), keyed by identity.
-std::vector<std::string> canonical(ResultsStore& store) {
-  const char* queries[] = {
-      "SELECT run_key, plan, plan_hash, status, started_at, finished_at, git_revision, device,"
-      " dtype, settings FROM runs ORDER BY run_key",
-      "SELECT name, content_hash, gate_variant, path, recipe, base_model, gate_stats FROM models ORDER BY 1, 2, 3",
-      "SELECT m.name, x.expert, x.source_model, x.label, x.positive_prompts FROM model_experts x"
-      " JOIN models m USING (model_id) ORDER BY 1, 2",
-      "SELECT name, spec_hash, suite, num_docs, expected_expert FROM tasks ORDER BY 1, 2",
-      "SELECT r.run_key, m.name, t.name, s.doc_id, s.prompt, s.target, s.responses, s.filtered,"
-      " s.metrics, s.routing_tokens, s.routing_logged, hex(s.routing_segments), s.written_at,"
-      " s.routing_decode, s.routing_pieces"
-      " FROM samples s JOIN runs r USING (run_id) JOIN models m USING (model_id)"
-      " JOIN tasks t USING (task_id) ORDER BY 1, 2, 3, 4",
-      "SELECT r.run_key, m.name, t.name, s.doc_id, g.layer, g.top_k, g.tokens, g.compression,"
-      " hex(g.expert_ids), hex(g.weights) FROM routing g JOIN samples s USING (sample_id)"
-      " JOIN runs r USING (run_id) JOIN models m USING (model_id) JOIN tasks t USING (task_id)"
-      " ORDER BY 1, 2, 3, 4, 5",
-      "SELECT run_key, model, task, metric, value, stderr, n FROM score_rows ORDER BY 1, 2, 3, 4",
-      "SELECT r.run_key, m.name, t.name, e.layer, e.expert, e.tokens, e.first_choice,"
-      " e.weight_mass FROM routing_expert_stats e JOIN runs r USING (run_id)"
-      " JOIN models m USING (model_id) JOIN tasks t USING (task_id) ORDER BY 1, 2, 3, 4, 5",
-      "SELECT r.run_key, m.name, t.name, l.layer, l.tokens, l.pairs, l.same_first, l.same_topk,"
-      " l.entropy_bits, l.weighted_entropy_bits FROM routing_layer_stats l"
-      " JOIN runs r USING (run_id) JOIN models m USING (model_id) JOIN tasks t USING (task_id)"
-      " ORDER BY 1, 2, 3, 4",
-      "SELECT model_id IS NOT NULL, suite, layer, tokens, agreement FROM suite_routing_agreement"
-      " ORDER BY 2, 3, 4"};
-  std::vector<std::string> rows;
-  for (const char* sql : queries) {
-    auto q = store.database().prepare(sql);
-    while (q.step()) {
-      std::string row;
-      for (int c = 0; c < q.column_count(); ++c) row += q.text(c) + "|";
-      rows.push_back(row);
-    }
-    rows.push_back("----");
-  }
-  return rows;
-}
-
 class DbMerge : public ::testing::Test {
  protected:
   fs::path shard(int i) { return dir.path() / ("shard-" + std::to_string(i) + ".sqlite"); }
@@ -140,7 +100,7 @@ TEST_F(DbMerge, FourShardsMergedEqualOneUnshardedRun) {
   EXPECT_EQ(stats.samples_added, 8 * 23);
   EXPECT_EQ(stats.groups_updated, 8);
 
-  const auto want = canonical(single), got = canonical(merged);
+  const auto want = canonical_rows(single), got = canonical_rows(merged);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "row " << i;
   auto runs = merged.runs();
@@ -155,11 +115,11 @@ TEST_F(DbMerge, MergingAgainChangesNothing) {
   write_shards();
   auto merged = ResultsStore::open(dir.path() / "merged.sqlite", fixed_clock());
   merge_databases(merged, {shard(0), shard(1)});
-  const auto once = canonical(merged);
+  const auto once = canonical_rows(merged);
   MergeStats again = merge_databases(merged, {shard(1), shard(0)});
   EXPECT_EQ(again.samples_added, 0);
   EXPECT_EQ(again.samples_present, 4 * 23);
-  EXPECT_EQ(canonical(merged), once);
+  EXPECT_EQ(canonical_rows(merged), once);
 }
 
 TEST_F(DbMerge, AShardMergedWhileRunningCatchesUpOnTheNextMerge) {
@@ -180,7 +140,7 @@ TEST_F(DbMerge, AShardMergedWhileRunningCatchesUpOnTheNextMerge) {
   EXPECT_EQ(stats.samples_added, 13);
   EXPECT_EQ(stats.samples_present, 10);
   auto reference = ResultsStore::open(path, clock);
-  EXPECT_EQ(canonical(merged), canonical(reference));
+  EXPECT_EQ(canonical_rows(merged), canonical_rows(reference));
   EXPECT_EQ(merged.runs().at(0).status, "complete");
 }
 
@@ -193,7 +153,7 @@ TEST_F(DbMerge, ShardsThatOverlapBothWaysAreRefused) {
   }
   auto merged = ResultsStore::open(dir.path() / "merged.sqlite", fixed_clock());
   merge_databases(merged, {shard(0)});
-  const auto before = canonical(merged);
+  const auto before = canonical_rows(merged);
   try {
     merge_databases(merged, {shard(1)});
     FAIL();
@@ -201,7 +161,7 @@ TEST_F(DbMerge, ShardsThatOverlapBothWaysAreRefused) {
     EXPECT_NE(std::string(e.what()).find(shard(1).string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("and the other way round"), std::string::npos);
   }
-  EXPECT_EQ(canonical(merged), before);  // the failed source left nothing
+  EXPECT_EQ(canonical_rows(merged), before);  // the failed source left nothing
 }
 
 TEST_F(DbMerge, OtherSchemaVersionsMissingFilesAndTheTargetItselfAreRefused) {
@@ -272,11 +232,69 @@ TEST_F(DbMerge, ANewTargetAppearsOnlyWhenEverySourceIsIn) {
   auto merged = ResultsStore::open(target, fixed_clock());
   auto reference = ResultsStore::open(dir.path() / "reference.sqlite", fixed_clock());
   merge_databases(reference, {shard(0)});
-  EXPECT_EQ(canonical(merged), canonical(reference));
+  EXPECT_EQ(canonical_rows(merged), canonical_rows(reference));
   // An existing target is merged into in place; a failing source leaves it as it was.
-  const auto before = canonical(merged);
+  const auto before = canonical_rows(merged);
   EXPECT_NE(message({shard(1)}).find("and the other way round"), std::string::npos);
-  EXPECT_EQ(canonical(merged), before);
+  EXPECT_EQ(canonical_rows(merged), before);
+}
+
+// A nightly merge refuses a run with a shard that is not complete (running or
+// killed, interrupted, failed) or that no database reports, naming each; given
+// --allow-incomplete it merges what is there, and a later merge of the rest
+// completes the run, counting what the target already holds.
+TEST_F(DbMerge, AnIncompleteOrMissingShardIsRefusedUnlessAllowed) {
+  StoreOptions clock = ticking_clock();
+  {
+    auto a = ResultsStore::open(shard(0), clock);
+    do_work(a, "0/3", 0, 0, 10);
+    auto b = ResultsStore::open(shard(1), clock);
+    do_work(b, "1/3", 1, 0, 4, /*score=*/false);  // still running, or killed
+  }
+  const fs::path target = dir.path() / "merged.sqlite";
+  const auto files = names_in(dir.path());
+  auto message = [&](const std::vector<fs::path>& sources) {
+    try {
+      merge_databases_into(target, sources);
+    } catch (const StoreError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  std::string m = message({shard(0), shard(1)});
+  EXPECT_NE(m.find(shard(1).string() + ": run 'nightly' shard 1/3 is still running"), std::string::npos) << m;
+  EXPECT_NE(m.find("run 'nightly' shard 2/3 is in none of the databases given"), std::string::npos) << m;
+  EXPECT_NE(m.find("--allow-incomplete"), std::string::npos) << m;
+  EXPECT_EQ(m.find("shard 0/3"), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  {
+    auto b = ResultsStore::open(shard(1), clock);
+    b.finish_run(b.begin_run(run_info("nightly", "1/3")), RunStatus::Interrupted);
+  }
+  m = message({shard(0), shard(1)});
+  EXPECT_NE(m.find(shard(1).string() + ": run 'nightly' shard 1/3 is interrupted, not complete"), std::string::npos)
+      << m;
+  EXPECT_EQ(names_in(dir.path()), files);  // refused before anything was created
+
+  MergeOptions partial;
+  partial.allow_incomplete = true;
+  EXPECT_EQ(merge_databases_into(target, {shard(0), shard(1)}, partial).samples_added, 14);
+  EXPECT_EQ(ResultsStore::open(target, clock).runs().at(0).status, "interrupted");
+
+  {  // shard 1 resumed to the end, shard 2 run: the rest merges without the flag
+    auto b = ResultsStore::open(shard(1), clock);
+    do_work(b, "1/3", 1, 4, 10);
+    auto c = ResultsStore::open(shard(2), clock);
+    do_work(c, "2/3", 2, 0, 10);
+  }
+  // The target's report of shard 1 is the newest one given: still interrupted.
+  m = message({shard(2)});
+  EXPECT_NE(m.find(target.string() + ": run 'nightly' shard 1/3 is interrupted"), std::string::npos) << m;
+  MergeStats s = merge_databases_into(target, {shard(1), shard(2)});
+  EXPECT_EQ(s.samples_added, 6 + 10);
+  auto merged = ResultsStore::open(target, clock);
+  EXPECT_EQ(merged.runs().at(0).status, "complete");
+  EXPECT_EQ(merged.runs().at(0).shard, "0/3,1/3,2/3");
 }
 
 }  // namespace

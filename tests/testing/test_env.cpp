@@ -45,7 +45,12 @@ static std::string slurp(const fs::path& p) {
 
 CommandResult run_moebench(const std::vector<std::string>& args) {
   const char* env = std::getenv("MOEBENCH_BIN");
-  const char* bin = env && *env ? env : MOEBENCH_DEFAULT_BIN;
+  std::vector<std::string> command{env && *env ? env : MOEBENCH_DEFAULT_BIN};
+  command.insert(command.end(), args.begin(), args.end());
+  return run_command(command);
+}
+
+CommandResult run_command(const std::vector<std::string>& command) {
   ScratchDir io;
   fs::path out_path = io.path() / "out", err_path = io.path() / "err";
   pid_t pid = fork();
@@ -54,10 +59,10 @@ CommandResult run_moebench(const std::vector<std::string>& args) {
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out, 1);
     dup2(err, 2);
-    std::vector<char*> argv{const_cast<char*>(bin)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    std::vector<char*> argv;
+    for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(bin, argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   const auto start = std::chrono::steady_clock::now();

@@ -41,6 +41,9 @@ struct CommandResult {
 };
 // Runs the built `moebench` binary with `args` (no shell involved).
 CommandResult run_moebench(const std::vector<std::string>& args);
+// Runs `command` (its first element a path, or a name looked up in PATH; no
+// shell involved); exit code 127 when it cannot be started.
+CommandResult run_command(const std::vector<std::string>& command);
 
 // Expects `r` to have failed as bad input: exit status 2 and a single line on
 // stderr containing every fragment. `what` labels the case in failures.
