@@ -29,6 +29,10 @@ void register_demo(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--expert-steps", a->training.expert.steps, "With --retrain: steps of each expert")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--limit", a->limit,
+                  "Only the first N documents of each task: a quick look whose scores are not the "
+                  "world's (with --retrain, scores.json is then left as it is)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   cmd->add_option("--threads", a->threads, "CPU threads (0: every core this process may use)")->check(CLI::Range(0, 1024));
   cmd->callback([a] { jobs::run_demo(*a, std::cout); });
 }

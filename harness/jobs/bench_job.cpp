@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <thread>
 
 #include "harness/io/parameter_count.h"
 #include "harness/model/cpu_threads.h"
@@ -71,6 +73,27 @@ std::vector<int32_t> random_ids(std::mt19937& rng, int64_t vocab, int n) {
   return ids;
 }
 
+// Bytes per second of a large memcpy split over `threads` threads (best of
+// three after a first pass that maps the pages): what decoding can at most
+// stream its weights at.
+double copy_rate(int threads) {
+  const size_t bytes = size_t(256) << 20;
+  std::vector<char> from(bytes, 1), to(bytes, 0);
+  double best = 0;
+  for (int pass = 0; pass < 4; ++pass) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    const size_t share = bytes / static_cast<size_t>(threads);
+    for (int t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] { std::memcpy(to.data() + t * share, from.data() + t * share, share); });
+    for (auto& w : workers) w.join();
+    if (pass > 0) best = std::max(best, static_cast<double>(bytes) / seconds_since(start));
+  }
+  return best;
+}
+
+int dtype_bytes(const std::string& dtype) { return dtype == "float32" ? 4 : 2; }
+
 bool stored_in_bfloat16(const std::string& dtype) {
   return dtype == "bfloat16" || dtype == "bf16" || dtype == "float16" || dtype == "fp16";
 }
@@ -132,6 +155,9 @@ BenchReport run_bench(const BenchOptions& options, const BenchLog& log) {
   report.device = lm->device();
   report.dtype = lm->dtype();
   report.threads = lm->device() == "cpu" ? model::blas_threads() : 0;
+  report.blas = model::blas_kernels();
+  report.active_weight_bytes = report.active_parameters * dtype_bytes(report.dtype);
+  if (report.threads > 0) report.copy_gbs = copy_rate(report.threads) / 1e9;
 
   if (o.score_tokens > lm->max_length())
     fail_input("--score-tokens", "{} tokens do not fit the model's context of {}", o.score_tokens, lm->max_length());
@@ -171,6 +197,9 @@ BenchReport run_bench(const BenchOptions& options, const BenchLog& log) {
     if (row.work == "load") continue;
     summarise(row);
     row.gflops = 2.0 * static_cast<double>(report.active_parameters) * row.mean / 1e9;
+    // A decoding step reads the active weights once for the whole batch.
+    if (row.work == "decode")
+      row.weights_gbs = static_cast<double>(report.active_weight_bytes) * row.mean / row.batch / 1e9;
   }
   return report;
 }
@@ -179,15 +208,20 @@ std::string bench_table(const BenchReport& report) {
   std::string out = fmt::format("{} parameters ({} per token in matrix products), {} on {}",
                                 human_count(static_cast<double>(report.parameters)),
                                 human_count(static_cast<double>(report.active_parameters)), report.dtype, report.device);
-  if (report.threads > 0) out += fmt::format(", {} BLAS threads", report.threads);
-  out += "\n\n";
-  out += fmt::format("{:<34} {:>22} {:>10}\n", "work", "mean ± stdev", "GFLOP/s");
+  if (report.threads > 0) out += fmt::format(", {} with {} threads", report.blas, report.threads);
+  out += "\n";
+  if (report.copy_gbs > 0)
+    out += fmt::format("memory copy on this machine: {:.1f} GB/s; a decoding step reads {} of weights\n", report.copy_gbs,
+                       human_bytes(static_cast<double>(report.active_weight_bytes)));
+  // "±" is two bytes but one column: pad by hand.
+  out += fmt::format("\n{:<30} {:>24} {:>9} {:>12}\n", "work", "mean +- stdev", "GFLOP/s", "weights GB/s");
   for (const BenchRow& row : report.rows) {
     std::string work = row.work == "load"    ? fmt::format("load to first token ({})", human_bytes(static_cast<double>(row.tokens)))
-                       : row.work == "score" ? fmt::format("score, batch {} x {} tokens", row.batch, row.tokens / row.batch)
+                       : row.work == "score" ? fmt::format("score {} tokens, batch {}", row.tokens / row.batch, row.batch)
                                              : fmt::format("decode, batch {}", row.batch);
     const std::string value = fmt::format("{:.1f} ± {:.1f} {}", row.mean, row.stdev, row.unit);
-    out += fmt::format("{:<34} {:>22} {:>10}\n", work, value, row.gflops > 0 ? fmt::format("{:.1f}", row.gflops) : "");
+    out += fmt::format("{:<30} {:>{}} {:>9} {:>12}\n", work, value, 25, row.gflops > 0 ? fmt::format("{:.1f}", row.gflops) : "",
+                       row.weights_gbs > 0 ? fmt::format("{:.1f}", row.weights_gbs) : "");
   }
   return out;
 }
@@ -196,11 +230,13 @@ nlohmann::ordered_json bench_json(const BenchReport& report) {
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const BenchRow& row : report.rows) {
     rows.push_back({{"work", row.work}, {"batch", row.batch}, {"tokens", row.tokens}, {"unit", row.unit},
-                    {"mean", row.mean}, {"stdev", row.stdev}, {"runs", row.runs}, {"gflops", row.gflops}});
+                    {"mean", row.mean}, {"stdev", row.stdev}, {"runs", row.runs}, {"gflops", row.gflops},
+                    {"weights_gbs", row.weights_gbs}});
   }
   return {{"model_dir", report.model_dir.string()}, {"parameters", report.parameters},
           {"active_parameters", report.active_parameters}, {"bytes_on_disk", report.bytes_on_disk},
-          {"device", report.device}, {"dtype", report.dtype}, {"threads", report.threads}, {"rows", rows}};
+          {"device", report.device}, {"dtype", report.dtype}, {"threads", report.threads}, {"blas", report.blas},
+          {"active_weight_bytes", report.active_weight_bytes}, {"copy_gbs", report.copy_gbs}, {"rows", rows}};
 }
 
 }  // namespace moebench::jobs

@@ -37,13 +37,17 @@ struct BenchRow {
   std::vector<double> runs;
   double mean = 0, stdev = 0;
   double gflops = 0;     // 2 x active parameters x tokens/s / 1e9 (0 for load)
+  double weights_gbs = 0;  // decode: active weight bytes read per step x steps/s / 1e9
 };
 
 struct BenchReport {
   std::filesystem::path model_dir;  // empty once a temporary directory is removed
   int64_t parameters = 0, active_parameters = 0, bytes_on_disk = 0;
   std::string device, dtype;
-  int threads = 0;
+  int threads = 0;     // BLAS threads on CPU
+  std::string blas;    // e.g. "OpenBLAS SkylakeX"
+  int64_t active_weight_bytes = 0;  // what one decoding step reads: active parameters x dtype size
+  double copy_gbs = 0;              // this machine's memory copy rate (CPU runs), for comparison
   std::vector<BenchRow> rows;
 };
 

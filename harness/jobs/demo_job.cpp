@@ -87,6 +87,7 @@ DemoResult run_demo(const DemoOptions& options, std::ostream& out) {
 
   RunPlan plan = load_run_plan(world_dir / kPlan);
   if (options.threads > 0) plan.open.load.threads = options.threads;
+  if (options.limit > 0) plan.eval.limit = static_cast<double>(options.limit);
   plan.hash = fingerprint(plan.hash + "|" + world_fingerprint(world_dir));
   announce(fmt::format("evaluating {} models on {} suites with routing logs -> {}", plan.models.size(),
                        plan.tasks.suites.size(), result.db.string()));
@@ -103,7 +104,8 @@ DemoResult run_demo(const DemoOptions& options, std::ostream& out) {
   reports::write_report(result.db.string(), report, {result.html.string(), result.json.string()});
   const nlohmann::json document = nlohmann::json::parse(read_file(result.json));
   const DemoScores scores = demo_scores(document);
-  if (options.retrain) write_file_atomic(world_dir / "scores.json", scores_json(scores).dump(2) + "\n");
+  if (options.retrain && options.limit == 0)
+    write_file_atomic(world_dir / "scores.json", scores_json(scores).dump(2) + "\n");
   result.summary = demo_summary(scores, document, result.html);
   for (const std::string& line : result.summary) out << line << "\n";
   return result;

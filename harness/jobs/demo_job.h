@@ -25,6 +25,9 @@ struct DemoOptions {
   bool retrain = false;
   DemoTrainingOptions training = default_demo_training();
   int threads = 0;  // CPU threads; 0: every core this process may use
+  // > 0: only the first `limit` documents of each task (a quick look; the
+  // scores are then not the world's, so a retrain does not record them).
+  int64_t limit = 0;
   PlanProgressOptions progress;
 };
 

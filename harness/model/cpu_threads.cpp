@@ -30,6 +30,7 @@ int affinity_cores() {
 // libblas.so.3, which may be another implementation (or MKL on GPU images).
 using SetThreads = void (*)(int);
 using GetThreads = int (*)();
+using GetName = char* (*)();
 SetThreads blas_set() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
 GetThreads blas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
 
@@ -61,6 +62,11 @@ int use_cpu_threads(int threads) {
   if (at::get_num_threads() != 1) at::set_num_threads(1);
   set(threads);
   return blas_threads();
+}
+
+std::string blas_kernels() {
+  auto name = reinterpret_cast<GetName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return name ? std::string("OpenBLAS ") + name() : "libtorch's BLAS";
 }
 
 int blas_threads() {

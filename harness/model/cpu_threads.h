@@ -7,6 +7,8 @@
 // the calling thread, which leaves no OpenMP pool to spin at all.
 #pragma once
 
+#include <string>
+
 namespace moebench::model {
 
 // Sets BLAS to `threads` threads (0: the process's CPU affinity count, or
@@ -18,5 +20,8 @@ int use_cpu_threads(int threads = 0);
 
 // The BLAS thread count in effect.
 int blas_threads();
+// The BLAS and the kernels it runs, e.g. "OpenBLAS Cooperlake" (OpenBLAS
+// chooses them for the CPU as it loads, unless OPENBLAS_CORETYPE says).
+std::string blas_kernels();
 
 }  // namespace moebench::model

@@ -100,6 +100,17 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
     }
   }
   const Attending attending = attending_of(batch, cache != nullptr, key_len);
+  // Where this block's keys and values go in the cache, worked out once for every layer.
+  CacheSlots slots;
+  if (cache) {
+    const at::Tensor start = batch.start.to(at::kCPU);
+    if (start.min().item<int64_t>() == start.max().item<int64_t>()) {
+      slots.shared_start = start[0].item<int64_t>();
+    } else {
+      slots.rows = at::arange(B, batch.start.options()).unsqueeze(1).to(device);
+      slots.slots = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options())).to(device);
+    }
+  }
   at::Tensor keep;  // [B, 1, T, S] for the masked form; undefined otherwise
   if (attending == Attending::Masked) {
     at::Tensor key_pos, key_ok;
@@ -133,7 +144,7 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
     const LayerWeights& layer = w_->layers[l];
     if (taps.layer_inputs) taps.layer_inputs->push_back(h);
     h = h + attention(layer, l, rms_norm(h, layer.input_norm, c.rms_norm_eps), cos, sin, attending,
-                      keep, batch, cache, key_len);
+                      keep, slots, cache, key_len);
     at::Tensor x = rms_norm(h, layer.post_norm, c.rms_norm_eps);
     if (taps.router_inputs) taps.router_inputs->push_back(x);
     h = h + (layer.router.defined()
@@ -172,7 +183,7 @@ Transformer::Attending Transformer::attending_of(const ForwardBatch& batch, bool
 
 at::Tensor Transformer::attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
                                   const at::Tensor& cos, const at::Tensor& sin, Attending attending,
-                                  const at::Tensor& keep, const ForwardBatch& batch,
+                                  const at::Tensor& keep, const CacheSlots& slots,
                                   KVCache* cache, int64_t key_len) const {
   const auto& c = w_->config;
   const int64_t B = x.size(0), T = x.size(1), D = c.head_dim;
@@ -182,11 +193,15 @@ at::Tensor Transformer::attention(const LayerWeights& layer, int64_t index, cons
   q = q * cos + rotate_half(q) * sin;
   k = k * cos + rotate_half(k) * sin;
   if (cache) {
-    // slots[b, t] = start[b] + t; index_put_ yields [B, T, KV, D] for these indices.
-    at::Tensor rows = at::arange(B, batch.start.options()).unsqueeze(1).to(x.device());
-    at::Tensor slots = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options())).to(x.device());
-    cache->k[index].index_put_({rows, Slice(), slots}, k.transpose(1, 2));
-    cache->v[index].index_put_({rows, Slice(), slots}, v.transpose(1, 2));
+    if (slots.shared_start >= 0) {
+      // Every row writes the same slots: one in-place copy into the cache.
+      cache->k[index].narrow(2, slots.shared_start, T).copy_(k);
+      cache->v[index].narrow(2, slots.shared_start, T).copy_(v);
+    } else {
+      // index_put_ yields [B, T, KV, D] for these indices.
+      cache->k[index].index_put_({slots.rows, Slice(), slots.slots}, k.transpose(1, 2));
+      cache->v[index].index_put_({slots.rows, Slice(), slots.slots}, v.transpose(1, 2));
+    }
     k = cache->k[index].narrow(2, 0, key_len);
     v = cache->v[index].narrow(2, 0, key_len);
   }

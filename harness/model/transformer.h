@@ -68,10 +68,16 @@ class Transformer {
   // (scoring and prompts without left padding: the blocked fast path).
   enum class Attending { Masked, All, Causal };
   Attending attending_of(const ForwardBatch& batch, bool cached, int64_t key_len) const;
+  // Cache slots of a block: start..start+T-1 for every row, or per row
+  // (rows [B, 1], slots [B, T] index tensors).
+  struct CacheSlots {
+    int64_t shared_start = -1;
+    at::Tensor rows, slots;
+  };
   at::Tensor attention(const LayerWeights& layer, int64_t index, const at::Tensor& x,
                        const at::Tensor& cos, const at::Tensor& sin, Attending attending,
-                       const at::Tensor& keep,
-                       const ForwardBatch& batch, KVCache* cache, int64_t key_len) const;
+                       const at::Tensor& keep, const CacheSlots& slots, KVCache* cache,
+                       int64_t key_len) const;
   // One MoE layer's routing decisions, kept where they were computed until the
   // pass ends: the tap then costs one host copy per pass, not one per layer
   // (each a device synchronisation on a GPU).

@@ -4,10 +4,12 @@
 // Content-Security-Policy violations, and window.__moebench_pwned never set
 // (the tests plant markup that sets it if escaping fails).
 //
-// Usage: node reports/tests/browser_check.mjs REPORT.html OUT_DIR
+// Usage: node reports/tests/browser_check.mjs REPORT.html OUT_DIR [--no-images]
 // Writes OUT_DIR/report.png, section-<id>.png per <section id>, report.pdf and
-// check.json; exits 0 when clean, 1 with one line per problem on stderr, 2 on
-// bad usage. MOEBENCH_CHROMIUM overrides the browser (default /usr/bin/chromium).
+// check.json (with --no-images only check.json: screenshots of a report with
+// thousands of rows take minutes); exits 0 when clean, 1 with one line per
+// problem on stderr, 2 on bad usage. MOEBENCH_CHROMIUM overrides the browser
+// (default /usr/bin/chromium).
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,9 +19,10 @@ const RENDER_TIMEOUT_MS = 30_000;
 const SCREENSHOT_TIMEOUT_MS = 180_000;
 const ALLOWED_SCHEMES = ['file:', 'data:', 'blob:', 'about:'];
 
-const [reportArg, outArg] = process.argv.slice(2);
-if (!reportArg || !outArg) {
-  console.error('usage: node browser_check.mjs REPORT.html OUT_DIR');
+const [reportArg, outArg, imagesArg] = process.argv.slice(2);
+const images = imagesArg !== '--no-images';
+if (!reportArg || !outArg || (imagesArg !== undefined && images)) {
+  console.error('usage: node browser_check.mjs REPORT.html OUT_DIR [--no-images]');
   process.exit(2);
 }
 const reportPath = resolve(reportArg);
@@ -129,19 +132,21 @@ try {
     // Screenshots of a long report (thousands of table rows) take a while on a
     // busy machine: allow more than the default 30 s.
     page.setDefaultTimeout(SCREENSHOT_TIMEOUT_MS);
-    await page.screenshot({ path: join(outDir, 'report.png'), fullPage: true });
-    const ids = await page.$$eval('section[id]', (els) => els.map((e) => e.id));
-    const used = new Set();
-    for (const [i, id] of ids.entries()) {
-      let name = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || `section${i}`;
-      while (used.has(name)) name += '_';
-      used.add(name);
-      const section = page.locator('section[id]').nth(i);
-      if (await section.isVisible()) {
-        await section.screenshot({ path: join(outDir, `section-${name}.png`) });
+    if (images) {
+      await page.screenshot({ path: join(outDir, 'report.png'), fullPage: true });
+      const ids = await page.$$eval('section[id]', (els) => els.map((e) => e.id));
+      const used = new Set();
+      for (const [i, id] of ids.entries()) {
+        let name = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || `section${i}`;
+        while (used.has(name)) name += '_';
+        used.add(name);
+        const section = page.locator('section[id]').nth(i);
+        if (await section.isVisible()) {
+          await section.screenshot({ path: join(outDir, `section-${name}.png`) });
+        }
       }
+      await page.pdf({ path: join(outDir, 'report.pdf'), printBackground: true });
     }
-    await page.pdf({ path: join(outDir, 'report.pdf'), printBackground: true });
 
     const dom = await page.evaluate(() => {
       const tables = {};

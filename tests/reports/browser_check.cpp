@@ -30,13 +30,13 @@ std::filesystem::path artefact_dir(const std::string& name) {
 }
 
 nlohmann::json browser_check(const std::filesystem::path& html, const std::filesystem::path& out,
-                             int* exit_code, std::string* output) {
+                             int* exit_code, std::string* output, bool images) {
   const std::filesystem::path log = out / "browser_check.log";
   const std::string command =
       "MOEBENCH_CHROMIUM=" + shell_quote(MOEBENCH_TEST_CHROMIUM) + " " +
       shell_quote(MOEBENCH_TEST_NODE) + " " +
       shell_quote((kSource / "reports/tests/browser_check.mjs").string()) + " " +
-      shell_quote(html.string()) + " " + shell_quote(out.string()) + " >" +
+      shell_quote(html.string()) + " " + shell_quote(out.string()) + (images ? "" : " --no-images") + " >" +
       shell_quote(log.string()) + " 2>&1";
   const int status = std::system(command.c_str());
   *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

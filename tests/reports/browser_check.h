@@ -16,7 +16,9 @@ std::string browser_unavailable();
 // Where a test's screenshots go: <build>/report-artefacts/<name>, emptied first.
 std::filesystem::path artefact_dir(const std::string& name);
 // Runs the check; `exit_code` gets the checker's status (0: no problem).
+// `images` false: the page is rendered and checked, but no screenshot or PDF
+// is written.
 nlohmann::json browser_check(const std::filesystem::path& html, const std::filesystem::path& out,
-                             int* exit_code, std::string* output);
+                             int* exit_code, std::string* output, bool images = true);
 
 }  // namespace moebench::reports::testing
