@@ -34,14 +34,16 @@ using GetName = char* (*)();
 SetThreads blas_set() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
 GetThreads blas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
 
-// Score and activation buffers of a forward pass are megabytes each and freed
-// every layer; glibc returns such blocks to the kernel at once and the next
-// layer takes page faults to map them again. Keeping freed memory in the heap
-// (up to glibc's largest mmap threshold) lets the next layer reuse it.
+// Score and activation buffers of a forward pass are megabytes each (tens of
+// megabytes at batch 16) and freed every layer; glibc gives blocks above its
+// mmap threshold (at most 32 MiB) back to the kernel at once, and the next
+// layer takes a page fault for every 4 KiB to map them again: at batch 16
+// that was more time in the kernel than in the products. Served from the
+// heap and kept there, freed buffers are reused by the next layer.
 void keep_freed_buffers() {
   static const bool done = [] {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     return true;
   }();
   (void)done;

@@ -91,22 +91,23 @@ at::Tensor Transformer::forward(const ForwardBatch& batch, KVCache* cache,
 
   // Keys are identified by absolute position: query p sees keys at positions <= p
   // (and > p - sliding_window). With a cache, stale slots beyond p stay invisible.
+  const at::Tensor start = batch.start.to(at::kCPU);
+  const int64_t first_start = start.min().item<int64_t>(), last_start = start.max().item<int64_t>();
   int64_t key_len = T;
   if (cache) {
-    key_len = batch.start.max().item<int64_t>() + T;
+    key_len = last_start + T;
     if (key_len > cache->capacity) {
       throw std::runtime_error("KV cache too small: need " + std::to_string(key_len) +
                                " slots, have " + std::to_string(cache->capacity));
     }
   }
-  const Attending attending = attending_of(batch, cache != nullptr, key_len);
+  const int64_t shared_start = first_start == last_start ? first_start : -1;
+  const Attending attending = attending_of(batch, cache != nullptr, key_len, shared_start);
   // Where this block's keys and values go in the cache, worked out once for every layer.
   CacheSlots slots;
   if (cache) {
-    const at::Tensor start = batch.start.to(at::kCPU);
-    if (start.min().item<int64_t>() == start.max().item<int64_t>()) {
-      slots.shared_start = start[0].item<int64_t>();
-    } else {
+    slots.shared_start = shared_start;
+    if (shared_start < 0) {
       slots.rows = at::arange(B, batch.start.options()).unsqueeze(1).to(device);
       slots.slots = (batch.start.unsqueeze(1) + at::arange(T, batch.start.options())).to(device);
     }
@@ -159,21 +160,19 @@ at::Tensor Transformer::logits(const at::Tensor& hidden) const {
   return project(hidden, w_->lm_head).to(at::kFloat);
 }
 
-Transformer::Attending Transformer::attending_of(const ForwardBatch& batch, bool cached,
-                                                 int64_t key_len) const {
+Transformer::Attending Transformer::attending_of(const ForwardBatch& batch, bool cached, int64_t key_len,
+                                                 int64_t shared_start) const {
   // Training keeps the masked form its gradients were written against.
   if (at::GradMode::is_enabled()) return Attending::Masked;
   const auto& window = w_->config.sliding_window;
   if (window && key_len > *window) return Attending::Masked;
   const int64_t T = batch.ids.size(1);
-  const at::Tensor start = batch.start.to(at::kCPU);
-  const int64_t first = start.min().item<int64_t>(), last = start.max().item<int64_t>();
   // One new token per row, all at one position: every cached key up to it is visible.
-  if (cached && T == 1 && first == last) return Attending::All;
+  if (cached && T == 1 && shared_start >= 0) return Attending::All;
   // Rows from position 0, right-padded: causal order alone keeps every real
   // query from its row's padding (which comes after it), and what padding
   // queries see is never read.
-  if (first == 0 && last == 0 && w_->embed.is_cpu()) {
+  if (shared_start == 0 && w_->embed.is_cpu()) {
     const at::Tensor valid = batch.valid.to(at::kCPU);
     const at::Tensor prefix = at::arange(T).unsqueeze(0) < valid.sum(1, /*keepdim=*/true);
     if (at::equal(valid, prefix)) return Attending::Causal;

@@ -67,7 +67,8 @@ class Transformer {
   // of them (one decoding step at one position); or causally from position 0
   // (scoring and prompts without left padding: the blocked fast path).
   enum class Attending { Masked, All, Causal };
-  Attending attending_of(const ForwardBatch& batch, bool cached, int64_t key_len) const;
+  // `shared_start`: the start position of every row, or -1 when they differ.
+  Attending attending_of(const ForwardBatch& batch, bool cached, int64_t key_len, int64_t shared_start) const;
   // Cache slots of a block: start..start+T-1 for every row, or per row
   // (rows [B, 1], slots [B, T] index tensors).
   struct CacheSlots {
