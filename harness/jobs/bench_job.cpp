@@ -125,9 +125,10 @@ BenchReport run_bench(const BenchOptions& options, const BenchLog& log) {
       dir.path = o.save_dir;
       dir.keep = true;
     }
+    const io::ModelConfig shape = io::ModelConfig::from_json(model::tiny_config_json(o.shape), "bench");
     say(fmt::format("writing a random {} of {} parameters ({}) to {}", o.shape.arch,
-                    human_count(static_cast<double>(io::count_parameters(io::ModelConfig::from_json(model::tiny_config_json(o.shape), "bench")).total)),
-                    o.shape.dtype, dir.path.string()));
+                    human_count(static_cast<double>(io::count_parameters(shape).total)), o.shape.dtype,
+                    dir.path.string()));
     model::make_tiny_model(o.shape, dir.path);
   }
   const io::ModelConfig config = io::ModelConfig::load(dir.path);
