@@ -5,7 +5,8 @@
 namespace moebench::model {
 
 at::Tensor project(const at::Tensor& x, const at::Tensor& weight) {
-  if (!x.is_cpu() || x.numel() != x.size(-1)) return at::linear(x, weight);
+  // fp32 only: that is where BLAS's gemv is (libtorch's CPU mv has no fp16 kernel).
+  if (!x.is_cpu() || x.scalar_type() != at::kFloat || x.numel() != x.size(-1)) return at::linear(x, weight);
   std::vector<int64_t> sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
   return at::mv(weight, x.reshape({-1})).view(sizes);

@@ -27,7 +27,7 @@ at::Tensor moe_grouped(const at::Tensor& tokens, const at::Tensor& ids, const at
 at::Tensor moe_per_expert(const at::Tensor& tokens, const at::Tensor& ids, const at::Tensor& weights,
                           const std::vector<ExpertWeights>& experts);
 
-// at::linear, but one row on CPU goes through a matrix-vector product: BLAS
+// at::linear, but one fp32 row on CPU goes through a matrix-vector product: BLAS
 // runs a one-row matrix product at about half the memory speed of its gemv,
 // and decoding one token is nothing but such products.
 at::Tensor project(const at::Tensor& x, const at::Tensor& weight);

@@ -24,9 +24,10 @@ std::string option_name(const LoadOptions& options, const char* key) {
 
 // nullopt when `name` is not a dtype we compute in.
 std::optional<at::ScalarType> compute_dtype(const std::string& name) {
-  if (name == "float32" || name == "fp32" || name == "f32") return at::kFloat;
-  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
-  if (name == "float16" || name == "fp16" || name == "half") return at::kHalf;
+  const std::string canonical = canonical_dtype(name);
+  if (canonical == "float32") return at::kFloat;
+  if (canonical == "bfloat16") return at::kBFloat16;
+  if (canonical == "float16") return at::kHalf;
   return std::nullopt;
 }
 
@@ -44,6 +45,13 @@ at::Device parse_device(const LoadOptions& options) {
 }
 
 }  // namespace
+
+std::string canonical_dtype(const std::string& name) {
+  if (name == "float32" || name == "fp32" || name == "f32") return "float32";
+  if (name == "bfloat16" || name == "bf16") return "bfloat16";
+  if (name == "float16" || name == "fp16" || name == "half") return "float16";
+  return "";
+}
 
 void check_load_options(const LoadOptions& options) {
   parse_device(options);

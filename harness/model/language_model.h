@@ -26,6 +26,9 @@ struct LoadOptions {
 // InputError naming the flag or plan key when `device` or `dtype` is not one
 // of the accepted spellings (no model needed: checked before any work).
 void check_load_options(const LoadOptions& options);
+// "float32", "bfloat16" or "float16" for each accepted spelling of a compute
+// dtype; empty for "auto" and anything else.
+std::string canonical_dtype(const std::string& name);
 
 struct LoglikelihoodRequest {
   std::vector<int32_t> context;       // at least one token (usually starts with BOS)

@@ -76,6 +76,15 @@ void do_work(ResultsStore& store, const std::string& shard, size_t pair, int64_t
 class DbMerge : public ::testing::Test {
  protected:
   fs::path shard(int i) { return dir.path() / ("shard-" + std::to_string(i) + ".sqlite"); }
+  // What merging `sources` into `target` throws, or "<no error>".
+  static std::string merge_error(const fs::path& target, const std::vector<fs::path>& sources) {
+    try {
+      merge_databases_into(target, sources);
+    } catch (const StoreError& e) {
+      return e.what();
+    }
+    return "<no error>";
+  }
   // Shard i of 4 takes the work items whose index is i modulo 4.
   void write_shards() {
     for (int i = 0; i < 4; ++i) {
@@ -208,14 +217,7 @@ TEST_F(DbMerge, ANewTargetAppearsOnlyWhenEverySourceIsIn) {
   moebench::testing::write_text(dir.path() / "not-a-db.sqlite", "hello");
   const fs::path target = dir.path() / "merged.sqlite";
   const auto files = names_in(dir.path());
-  auto message = [&](const std::vector<fs::path>& sources) {
-    try {
-      merge_databases_into(target, sources);
-    } catch (const StoreError& e) {
-      return std::string(e.what());
-    }
-    return std::string("<no error>");
-  };
+  auto message = [&](const std::vector<fs::path>& sources) { return merge_error(target, sources); };
   EXPECT_NE(message({shard(0), shard(3)}).find(shard(3).string() + ": no such results database"),
             std::string::npos);
   EXPECT_NE(message({shard(0), dir.path() / "not-a-db.sqlite"}).find("not-a-db.sqlite"), std::string::npos);
@@ -253,14 +255,7 @@ TEST_F(DbMerge, AnIncompleteOrMissingShardIsRefusedUnlessAllowed) {
   }
   const fs::path target = dir.path() / "merged.sqlite";
   const auto files = names_in(dir.path());
-  auto message = [&](const std::vector<fs::path>& sources) {
-    try {
-      merge_databases_into(target, sources);
-    } catch (const StoreError& e) {
-      return std::string(e.what());
-    }
-    return std::string("<no error>");
-  };
+  auto message = [&](const std::vector<fs::path>& sources) { return merge_error(target, sources); };
   std::string m = message({shard(0), shard(1)});
   EXPECT_NE(m.find(shard(1).string() + ": run 'nightly' shard 1/3 is still running"), std::string::npos) << m;
   EXPECT_NE(m.find("run 'nightly' shard 2/3 is in none of the databases given"), std::string::npos) << m;
